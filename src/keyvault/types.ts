@@ -1,0 +1,39 @@
+// The contract between the sync engine and the only code that knows Azure.
+import type { TokenCredential } from '@azure/core-auth';
+
+/** Who reads a vault. Every cache is keyed by `key`; values read with one identity are never
+ * served to another. */
+export interface VaultIdentity {
+  /** Stable, value-free id: "default", "sa:<namespace>/<name>", "secret:<namespace>/<name>". */
+  readonly key: string;
+  readonly credential: TokenCredential;
+}
+
+/** What Key Vault tells about the current (or a given) version of a secret, without its value. */
+export interface ObjectProperties {
+  readonly name: string;
+  /** Undefined in list results (the SDK leaves it out); always set on a GET. */
+  readonly version: string | undefined;
+  readonly enabled: boolean;
+  readonly updatedOn: Date | undefined;
+  readonly expiresOn: Date | undefined;
+  readonly notBefore: Date | undefined;
+  readonly contentType: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  /** True for a certificate's backing secret. */
+  readonly managed: boolean;
+}
+
+export interface SecretValue {
+  readonly properties: ObjectProperties & { readonly version: string };
+  readonly value: string;
+}
+
+/** One vault as seen by one identity. Implementations classify every failure as a VaultError. */
+export interface VaultReader {
+  readonly vaultUrl: string;
+  /** Latest version when `version` is undefined. */
+  getSecret(name: string, version?: string): Promise<SecretValue>;
+  /** Pages of at most 25 current-version properties, as Key Vault lists them. */
+  listSecretPages(): AsyncIterable<readonly ObjectProperties[]>;
+}
