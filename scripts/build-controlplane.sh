@@ -11,7 +11,10 @@ helm=v3.22.0
 cache="${KVSYNC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvsync}"
 bin="$cache/controlplane/k8s-$k8s-etcd-$etcd-helm-$helm"
 
-if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/etcd" ] && [ -x "$bin/helm" ]; then
+tools="kube-apiserver kube-controller-manager kubectl etcd helm"
+warm=1
+for t in $tools; do [ -x "$bin/$t" ] || warm=0; done
+if [ "$warm" = 1 ]; then
   echo "$bin"
   exit 0
 fi
@@ -26,11 +29,13 @@ ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/compon
 ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$k8s -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 (
   cd "$mod"
-  export CGO_ENABLED=0 GOFLAGS=-mod=mod
+  export CGO_ENABLED=0 GOFLAGS=-mod=readonly
   echo "build-controlplane: building kube-apiserver $k8s (cold builds take a while on 2 cores)" >&2
   go build -trimpath -ldflags "$ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
   echo "build-controlplane: building kube-controller-manager $k8s" >&2
   go build -trimpath -ldflags "$ldflags" -o "$tmp/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+  echo "build-controlplane: building kubectl $k8s" >&2
+  go build -trimpath -ldflags "$ldflags" -o "$tmp/kubectl" k8s.io/kubernetes/cmd/kubectl
   echo "build-controlplane: building etcd $etcd" >&2
   go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
 )
