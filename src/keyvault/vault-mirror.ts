@@ -1,0 +1,248 @@
+// What kvsync knows about one vault as seen by one identity: the current version of each object
+// it syncs, the last listing, and who is interested in what. Values come from the shared cache
+// whenever the current version is known, so steady state costs no Key Vault call; the sweep is
+// the only thing that re-reads properties.
+import { VaultError } from './errors.ts';
+import type { ObjectProperties, SecretValue, VaultReader } from './types.ts';
+import type { ValueCache } from './value-cache.ts';
+
+export interface FindSelector {
+  readonly nameRegex?: RegExp | undefined;
+  readonly tags?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What one VaultSecret reads from this mirror. Pinned versions are not listed: they never change. */
+export interface Interest {
+  readonly latest: ReadonlySet<string>;
+  readonly finds: readonly FindSelector[];
+  /** 0 means "sync once": such a user does not drive sweeps. */
+  readonly refreshIntervalMs: number;
+}
+
+export interface SweepResult {
+  readonly mode: 'list' | 'get' | 'idle';
+  readonly calls: number;
+  /** VaultSecret keys whose data may have changed. */
+  readonly affected: readonly string[];
+}
+
+interface Known {
+  readonly version: string;
+  readonly updatedOn: number | undefined;
+  readonly enabled: boolean;
+}
+
+interface Listing {
+  readonly items: readonly ObjectProperties[];
+  readonly pages: number;
+  readonly at: number;
+}
+
+export function matchesFind(item: ObjectProperties, selector: FindSelector): boolean {
+  if (item.managed || !item.enabled) return false;
+  if (selector.nameRegex && !selector.nameRegex.test(item.name)) return false;
+  for (const [tag, value] of Object.entries(selector.tags ?? {})) {
+    if (item.tags[tag] !== value) return false;
+  }
+  return true;
+}
+
+export class VaultMirror {
+  readonly key: string;
+  readonly reader: VaultReader;
+  private readonly cache: ValueCache;
+  private readonly now: () => number;
+  private readonly current = new Map<string, Known>();
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly users = new Map<string, Interest>();
+  private readonly findPrints = new Map<string, string>();
+  private listing: Listing | undefined;
+
+  constructor(options: { key: string; reader: VaultReader; cache: ValueCache; now?: () => number }) {
+    this.key = options.key;
+    this.reader = options.reader;
+    this.cache = options.cache;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The current version's value: from the cache when the version is known, else one GET. */
+  async latest(name: string): Promise<SecretValue> {
+    const known = this.current.get(name);
+    const cached = known && this.cache.get(this.valueKey(name, known.version));
+    if (cached) return cached;
+    return this.once(`latest/${name}`, () => this.fetch(name));
+  }
+
+  /** A pinned version: fetched once, then served from the cache. */
+  async version(name: string, version: string): Promise<SecretValue> {
+    const cached = this.cache.get(this.valueKey(name, version));
+    if (cached) return cached;
+    return this.once(`version/${name}/${version}`, async () => {
+      const value = await this.reader.getSecret(name, version);
+      this.cache.set(this.valueKey(name, version), value);
+      return value;
+    });
+  }
+
+  /** Objects matching a selector, from a listing no older than maxAgeMs. */
+  async find(selector: FindSelector, maxAgeMs: number): Promise<ObjectProperties[]> {
+    let listing = this.listing;
+    if (!listing || this.now() - listing.at > maxAgeMs) listing = await this.list();
+    return listing.items.filter((item) => matchesFind(item, selector));
+  }
+
+  register(vaultSecretKey: string, interest: Interest): void {
+    this.users.set(vaultSecretKey, interest);
+    if (interest.finds.length > 0 && this.listing) {
+      this.findPrints.set(vaultSecretKey, this.findPrint(interest, this.listing));
+    }
+  }
+
+  unregister(vaultSecretKey: string): void {
+    this.users.delete(vaultSecretKey);
+    this.findPrints.delete(vaultSecretKey);
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** The shortest refresh interval among users, or undefined when nobody asks for refreshes. */
+  sweepIntervalMs(): number | undefined {
+    let shortest: number | undefined;
+    for (const interest of this.users.values()) {
+      if (interest.refreshIntervalMs > 0) {
+        shortest = Math.min(shortest ?? Infinity, interest.refreshIntervalMs);
+      }
+    }
+    return shortest;
+  }
+
+  /**
+   * Re-reads properties the cheaper way — list pages of 25 or one GET per referenced object —
+   * forgets versions that changed and returns the VaultSecrets that must look again.
+   */
+  async sweep(): Promise<SweepResult> {
+    const names = new Set<string>();
+    let finders = false;
+    for (const interest of this.users.values()) {
+      if (interest.refreshIntervalMs <= 0) continue;
+      for (const name of interest.latest) names.add(name);
+      finders ||= interest.finds.length > 0;
+    }
+    if (names.size === 0 && !finders) return { mode: 'idle', calls: 0, affected: [] };
+
+    const pages = this.listing?.pages ?? 1;
+    if (finders || names.size > pages) {
+      const listing = await this.list();
+      return { mode: 'list', calls: listing.pages, affected: this.compareListing(names, listing) };
+    }
+    const changed = await this.getEach(names);
+    return { mode: 'get', calls: names.size, affected: this.usersOf(changed) };
+  }
+
+  private compareListing(names: ReadonlySet<string>, listing: Listing): string[] {
+    const byName = new Map(listing.items.map((item) => [item.name, item]));
+    const changed = new Set<string>();
+    for (const name of names) {
+      const item = byName.get(name);
+      const known = this.current.get(name);
+      if (!item && !known) continue;
+      if (!item || !known || !sameProperties(item, known)) {
+        this.current.delete(name);
+        changed.add(name);
+      }
+    }
+    const affected = new Set(this.usersOf(changed));
+    for (const [key, interest] of this.users) {
+      if (interest.finds.length === 0) continue;
+      const print = this.findPrint(interest, listing);
+      if (this.findPrints.get(key) !== print) affected.add(key);
+      this.findPrints.set(key, print);
+    }
+    return [...affected];
+  }
+
+  private async getEach(names: ReadonlySet<string>): Promise<Set<string>> {
+    const changed = new Set<string>();
+    for (const name of names) {
+      const before = this.current.get(name);
+      try {
+        const value = await this.fetch(name);
+        if (before?.version !== value.properties.version) changed.add(name);
+      } catch (error) {
+        const gone = error instanceof VaultError && !['Throttled', 'Transient'].includes(error.kind);
+        if (!gone) throw error;
+        if (before) changed.add(name);
+        this.current.delete(name);
+      }
+    }
+    return changed;
+  }
+
+  private usersOf(changed: ReadonlySet<string>): string[] {
+    if (changed.size === 0) return [];
+    const keys: string[] = [];
+    for (const [key, interest] of this.users) {
+      for (const name of interest.latest) {
+        if (changed.has(name)) {
+          keys.push(key);
+          break;
+        }
+      }
+    }
+    return keys;
+  }
+
+  private findPrint(interest: Interest, listing: Listing): string {
+    const matching = listing.items.filter((item) =>
+      interest.finds.some((selector) => matchesFind(item, selector)),
+    );
+    return matching
+      .map((item) => `${item.name}@${item.updatedOn?.getTime() ?? ''}`)
+      .sort()
+      .join(',');
+  }
+
+  private async fetch(name: string): Promise<SecretValue> {
+    const value = await this.reader.getSecret(name);
+    const { properties } = value;
+    this.cache.set(this.valueKey(name, properties.version), value);
+    this.current.set(name, {
+      version: properties.version,
+      updatedOn: properties.updatedOn?.getTime(),
+      enabled: properties.enabled,
+    });
+    return value;
+  }
+
+  private list(): Promise<Listing> {
+    return this.once('list', async () => {
+      const items: ObjectProperties[] = [];
+      let pages = 0;
+      for await (const page of this.reader.listSecretPages()) {
+        pages += 1;
+        items.push(...page);
+      }
+      this.listing = { items, pages: Math.max(pages, 1), at: this.now() };
+      return this.listing;
+    });
+  }
+
+  private valueKey(name: string, version: string): string {
+    return `${this.key}|${name}|${version}`;
+  }
+
+  /** Concurrent callers asking for the same thing share one request. */
+  private once<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const pending = this.inflight.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const promise = run().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, promise);
+    return promise;
+  }
+}
+
+function sameProperties(item: ObjectProperties, known: Known): boolean {
+  return item.enabled === known.enabled && item.updatedOn?.getTime() === known.updatedOn;
+}

@@ -1,0 +1,137 @@
+// One mirror per (vault, identity), shared by every VaultSecret that reads that vault with that
+// identity, and the timers that sweep each mirror as often as its most demanding user asks.
+import type { TimerHandle, Timers } from '../runtime/timers.ts';
+import { MAX_TIMER_MS, systemTimers } from '../runtime/timers.ts';
+import type { VaultIdentity, VaultReader } from './types.ts';
+import { ValueCache } from './value-cache.ts';
+import type { Interest, SweepResult } from './vault-mirror.ts';
+import { VaultMirror } from './vault-mirror.ts';
+
+export interface VaultPoolOptions {
+  readerFor(vaultUrl: string, identity: VaultIdentity): VaultReader;
+  /** Called with VaultSecret keys that must be reconciled because their objects changed. */
+  enqueue(vaultSecretKey: string): void;
+  onSweep?(mirrorKey: string, result: SweepResult | Error): void;
+  cache?: ValueCache;
+  timers?: Timers;
+  random?: () => number;
+}
+
+interface Entry {
+  readonly mirror: VaultMirror;
+  timer: TimerHandle | undefined;
+  dueAt: number;
+  failures: number;
+}
+
+const sweepRetryCapMs = 5 * 60_000;
+
+export class VaultPool {
+  private readonly options: VaultPoolOptions;
+  private readonly cache: ValueCache;
+  private readonly clock: Timers;
+  private readonly random: () => number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly mirrorOf = new Map<string, string>();
+  private stopped = false;
+
+  constructor(options: VaultPoolOptions) {
+    this.options = options;
+    this.cache = options.cache ?? new ValueCache();
+    this.clock = options.timers ?? systemTimers;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The mirror for this vault and identity, created on first use. */
+  mirror(vaultUrl: string, identity: VaultIdentity): VaultMirror {
+    const key = `${identity.key}|${vaultUrl}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const reader = this.options.readerFor(vaultUrl, identity);
+      const mirror = new VaultMirror({ key, reader, cache: this.cache, now: () => this.clock.now() });
+      entry = { mirror, timer: undefined, dueAt: Infinity, failures: 0 };
+      this.entries.set(key, entry);
+    }
+    return entry.mirror;
+  }
+
+  /** Records what a VaultSecret reads from a mirror, dropping its interest anywhere else. */
+  register(vaultSecretKey: string, mirror: VaultMirror, interest: Interest): void {
+    const previous = this.mirrorOf.get(vaultSecretKey);
+    if (previous !== undefined && previous !== mirror.key) this.release(vaultSecretKey);
+    mirror.register(vaultSecretKey, interest);
+    this.mirrorOf.set(vaultSecretKey, mirror.key);
+    const entry = this.entries.get(mirror.key);
+    if (entry) this.schedule(entry);
+  }
+
+  /** The VaultSecret is gone or reads nothing any more. */
+  release(vaultSecretKey: string): void {
+    const key = this.mirrorOf.get(vaultSecretKey);
+    this.mirrorOf.delete(vaultSecretKey);
+    const entry = key === undefined ? undefined : this.entries.get(key);
+    if (!entry) return;
+    entry.mirror.unregister(vaultSecretKey);
+    if (entry.mirror.userCount === 0) {
+      this.cancel(entry);
+      this.entries.delete(entry.mirror.key);
+    } else {
+      this.schedule(entry);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const entry of this.entries.values()) this.cancel(entry);
+  }
+
+  get mirrorCount(): number {
+    return this.entries.size;
+  }
+
+  private schedule(entry: Entry): void {
+    const interval = entry.mirror.sweepIntervalMs();
+    if (interval === undefined || this.stopped) {
+      this.cancel(entry);
+      return;
+    }
+    // Spread sweeps by up to 10% so many vaults (or restarts) do not sweep in lockstep.
+    const dueAt = this.clock.now() + interval * (0.9 + 0.1 * this.random());
+    if (entry.timer !== undefined && entry.dueAt <= dueAt) return;
+    this.arm(entry, dueAt);
+  }
+
+  private arm(entry: Entry, dueAt: number): void {
+    this.cancel(entry);
+    entry.dueAt = dueAt;
+    entry.timer = this.clock.setTimeout(
+      () => void this.sweep(entry),
+      Math.min(Math.max(0, dueAt - this.clock.now()), MAX_TIMER_MS),
+    );
+  }
+
+  private cancel(entry: Entry): void {
+    if (entry.timer !== undefined) this.clock.clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.dueAt = Infinity;
+  }
+
+  private async sweep(entry: Entry): Promise<void> {
+    entry.timer = undefined;
+    entry.dueAt = Infinity;
+    try {
+      const result = await entry.mirror.sweep();
+      entry.failures = 0;
+      this.options.onSweep?.(entry.mirror.key, result);
+      for (const key of result.affected) this.options.enqueue(key);
+      if (this.entries.get(entry.mirror.key) === entry) this.schedule(entry);
+    } catch (error) {
+      entry.failures += 1;
+      this.options.onSweep?.(entry.mirror.key, error as Error);
+      if (this.stopped || this.entries.get(entry.mirror.key) !== entry) return;
+      const interval = entry.mirror.sweepIntervalMs() ?? sweepRetryCapMs;
+      const backoff = Math.min(interval, sweepRetryCapMs, 5_000 * 2 ** (entry.failures - 1));
+      this.arm(entry, this.clock.now() + backoff * (0.5 + 0.5 * this.random()));
+    }
+  }
+}
