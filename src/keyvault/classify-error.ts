@@ -1,0 +1,217 @@
+// Every failure of a Key Vault call becomes one VaultError here, with a message that says what to
+// fix. Messages are written here, not copied from the service, so no value can leak through them;
+// only names, versions, error codes and (for federation) the presented issuer and subject appear.
+import { isRestError, type HttpHeaders, type RestError } from '@azure/core-rest-pipeline';
+import { VaultError } from './errors.ts';
+import {
+  describeEntraError,
+  findEntraCode,
+  isIdentityError,
+  type IdentityHints,
+} from './classify-entra-error.ts';
+import { causeChain } from './error-chain.ts';
+
+export type { IdentityHints } from './classify-entra-error.ts';
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'REQUEST_SEND_ERROR',
+]);
+
+export function classifyVaultError(
+  err: unknown,
+  objectName?: string,
+  hints: IdentityHints = {},
+): VaultError {
+  if (err instanceof VaultError) return err;
+  const subject = objectName === undefined ? 'the vault' : `secret "${objectName}"`;
+  const base = { cause: err, ...(objectName === undefined ? {} : { objectName }) };
+
+  // A token that could not be had: Entra ID refused, or was unreachable.
+  if (isIdentityError(err) || findEntraCode(err) !== undefined) {
+    if (isNetworkFailure(err) || entraStatus(err) >= 500 || entraStatus(err) === 429) {
+      return new VaultError(
+        'Transient',
+        `could not get a token from Entra ID for ${subject}: Entra ID is unreachable or busy`,
+        base,
+      );
+    }
+    const statusCode = entraStatus(err);
+    return new VaultError('Unauthenticated', describeEntraError(err, hints), {
+      ...base,
+      ...(statusCode > 0 ? { statusCode } : {}),
+    });
+  }
+
+  if (isRestError(err) && err.statusCode !== undefined) {
+    return classifyStatus(err, err.statusCode, subject, base);
+  }
+  if (isNetworkFailure(err)) {
+    const code = networkCode(err);
+    return new VaultError(
+      'Transient',
+      `could not reach Key Vault for ${subject}${code ? ` (${code})` : ''}`,
+      base,
+    );
+  }
+  if (isTimeout(err)) {
+    return new VaultError('Transient', `Key Vault did not answer in time for ${subject}`, base);
+  }
+  return new VaultError(
+    'Invalid',
+    `unexpected failure reading ${subject}: ${errorName(err)}${isRestError(err) && err.code ? ` ${err.code}` : ''}`,
+    base,
+  );
+}
+
+function classifyStatus(
+  err: RestError,
+  status: number,
+  subject: string,
+  base: { cause: unknown; objectName?: string },
+): VaultError {
+  const codes = keyVaultCodes(err);
+  const codeText = codes.length > 0 ? ` (${codes.join('/')})` : '';
+  const options = { ...base, statusCode: status };
+  if (status === 404) {
+    return new VaultError('NotFound', `${subject} was not found in Key Vault${codeText}`, options);
+  }
+  if (status === 403 && isDisabled(err, codes)) {
+    return new VaultError(
+      'Disabled',
+      `${subject} is disabled in Key Vault: enable it there or reference another secret${codeText}`,
+      options,
+    );
+  }
+  if (status === 403) {
+    return new VaultError('Forbidden', forbiddenMessage(subject, codes) + codeText, options);
+  }
+  if (status === 401) {
+    return new VaultError(
+      'Unauthenticated',
+      `Key Vault refused the token for ${subject}: the identity's tenant must be the vault's tenant${codeText}`,
+      options,
+    );
+  }
+  if (status === 429) {
+    const retryAfter = retryAfterMs(err.response?.headers);
+    return new VaultError(
+      'Throttled',
+      `Key Vault is throttling requests for ${subject}${codeText}`,
+      retryAfter === undefined ? options : { ...options, retryAfterMs: retryAfter },
+    );
+  }
+  if (status === 408 || status >= 500) {
+    return new VaultError(
+      'Transient',
+      `Key Vault answered ${status} for ${subject}${codeText}`,
+      options,
+    );
+  }
+  return new VaultError(
+    'Invalid',
+    `Key Vault refused the request for ${subject} with ${status}${codeText}`,
+    options,
+  );
+}
+
+function forbiddenMessage(subject: string, codes: readonly string[]): string {
+  const has = (code: string) => codes.some((c) => c.toLowerCase() === code.toLowerCase());
+  const rbac = 'assign the "Key Vault Secrets User" role on the vault to this identity';
+  const policy = 'add an access policy for this identity with the secret permissions get and list';
+  if (has('ForbiddenByFirewall')) {
+    return `the vault's network rules do not let kvsync reach ${subject}: allow the cluster's egress address or use a private endpoint`;
+  }
+  if (has('ForbiddenByRbac')) return `the identity may not read ${subject}: ${rbac}`;
+  if (has('ForbiddenByPolicy') || has('AccessDenied')) {
+    return `the identity may not read ${subject}: ${policy}`;
+  }
+  return `the identity may not read ${subject}: ${rbac} (RBAC vaults), or ${policy} (access-policy vaults)`;
+}
+
+function isDisabled(err: RestError, codes: readonly string[]): boolean {
+  return /disabled/i.test(err.message) || codes.some((code) => /disabled/i.test(code));
+}
+
+/** Key Vault's error code and inner codes, e.g. `Forbidden/ForbiddenByRbac`. */
+function keyVaultCodes(err: RestError): string[] {
+  const codes: string[] = [];
+  if (typeof err.code === 'string' && err.code !== '') codes.push(err.code);
+  let inner = (err.details as { error?: KeyVaultErrorBody } | undefined)?.error;
+  if (inner?.code !== undefined && inner.code === codes[0]) inner = inner.innerError;
+  for (let depth = 0; inner && depth < 5; depth += 1) {
+    if (typeof inner.code === 'string' && inner.code !== '') codes.push(inner.code);
+    inner = inner.innerError;
+  }
+  return codes.map((code) => code.replace(/[^\w.-]/g, '').slice(0, 64));
+}
+
+interface KeyVaultErrorBody {
+  code?: string;
+  innerError?: KeyVaultErrorBody;
+}
+
+/** Retry-After (seconds or HTTP date), retry-after-ms, x-ms-retry-after-ms, in ms. */
+export function retryAfterMs(
+  headers: HttpHeaders | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(headers.get(name));
+    if (headers.get(name) && Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function isNetworkFailure(err: unknown): boolean {
+  return networkCode(err) !== undefined;
+}
+
+/** The first network error code (or `socket hang up`) in the error or its causes. */
+function networkCode(err: unknown): string | undefined {
+  for (const e of causeChain(err)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (e instanceof Error && /socket hang up/i.test(e.message)) return 'socket hang up';
+  }
+  return undefined;
+}
+
+function isTimeout(err: unknown): boolean {
+  return causeChain(err).some(
+    (e) => e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError'),
+  );
+}
+
+function entraStatus(err: unknown): number {
+  for (const e of causeChain(err)) {
+    const status = (e as { statusCode?: unknown; status?: unknown }).statusCode;
+    if (typeof status === 'number' && status > 0) return status;
+  }
+  return 0;
+}
+
+function errorName(err: unknown): string {
+  if (err instanceof Error) return err.name;
+  return typeof err;
+}
