@@ -1,0 +1,107 @@
+// Pure: the Secret a VaultSecret should produce, whether the one in the cluster already is it,
+// and whether it is kvsync's to write.
+import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { VaultSecret } from '../../api/vault-secret.ts';
+import { apiVersion, kind, targetSecretName } from '../../api/vault-secret.ts';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'kvsync';
+/** On every Secret kvsync writes: the VaultSecret (same namespace) it comes from. */
+export const SOURCE_ANNOTATION = 'kvsync.io/vaultsecret';
+
+export type CreationPolicy = 'Owner' | 'Merge' | 'Orphan';
+
+export function creationPolicy(vaultSecret: VaultSecret): CreationPolicy {
+  return vaultSecret.spec.target?.creationPolicy ?? 'Owner';
+}
+
+export function ownerReference(vaultSecret: VaultSecret): V1OwnerReference {
+  return {
+    apiVersion,
+    kind,
+    name: vaultSecret.metadata.name,
+    uid: vaultSecret.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** The Secret as kvsync wants it. Under Merge this is only kvsync's part of it. */
+export function desiredSecret(vaultSecret: VaultSecret, data: ReadonlyMap<string, Buffer>): V1Secret {
+  const { target } = vaultSecret.spec;
+  const policy = creationPolicy(vaultSecret);
+  const encoded: Record<string, string> = {};
+  for (const [key, value] of [...data].sort(([a], [b]) => a.localeCompare(b))) {
+    encoded[key] = value.toString('base64');
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: targetSecretName(vaultSecret),
+      namespace: vaultSecret.metadata.namespace,
+      labels: { ...(target?.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY },
+      annotations: { ...(target?.annotations ?? {}), [SOURCE_ANNOTATION]: vaultSecret.metadata.name },
+      ...(policy === 'Owner' ? { ownerReferences: [ownerReference(vaultSecret)] } : {}),
+    },
+    ...(policy === 'Merge' ? {} : { type: target?.type ?? 'Opaque' }),
+    data: encoded,
+  };
+}
+
+/**
+ * Whether kvsync may write this existing Secret for this VaultSecret. Under Owner and Orphan it
+ * must be one kvsync wrote for it; under Merge any Secret not claimed by another VaultSecret.
+ */
+export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
+  const source = current.metadata?.annotations?.[SOURCE_ANNOTATION];
+  if (source !== undefined && source !== vaultSecret.metadata.name) return false;
+  if (creationPolicy(vaultSecret) === 'Merge') return true;
+  if (source === undefined || current.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) return false;
+  const controller = current.metadata?.ownerReferences?.find((ref) => ref.controller);
+  return controller === undefined || controller.uid === vaultSecret.metadata.uid;
+}
+
+/** Whether writing `desired` would change `current`. Keys others added count only under Owner/Orphan. */
+export function needsWrite(current: V1Secret, desired: V1Secret, policy: CreationPolicy): boolean {
+  if (!includes(current.metadata?.labels, desired.metadata?.labels)) return true;
+  if (!includes(current.metadata?.annotations, desired.metadata?.annotations)) return true;
+  const currentData = current.data ?? {};
+  const desiredData = desired.data ?? {};
+  if (!includes(currentData, desiredData)) return true;
+  if (policy === 'Merge') return false;
+  if ((current.type ?? 'Opaque') !== desired.type) return true;
+  if (Object.keys(currentData).length !== Object.keys(desiredData).length) return true;
+  const wanted = desired.metadata?.ownerReferences?.[0];
+  return wanted !== undefined && !current.metadata?.ownerReferences?.some((ref) => ref.uid === wanted.uid);
+}
+
+/** The full object to PUT under Owner/Orphan: desired content, metadata others added kept. */
+export function replacement(current: V1Secret, desired: V1Secret): V1Secret {
+  const wanted = desired.metadata?.ownerReferences ?? [];
+  const others = (current.metadata?.ownerReferences ?? []).filter(
+    (ref) => !wanted.some((own) => own.uid === ref.uid),
+  );
+  const ownerReferences = [...others, ...wanted];
+  return {
+    ...desired,
+    metadata: {
+      ...desired.metadata,
+      resourceVersion: current.metadata?.resourceVersion,
+      labels: { ...current.metadata?.labels, ...desired.metadata?.labels },
+      annotations: { ...current.metadata?.annotations, ...desired.metadata?.annotations },
+      ...(ownerReferences.length > 0 ? { ownerReferences } : {}),
+    },
+  };
+}
+
+function includes(
+  actual: Readonly<Record<string, string>> | undefined,
+  expected: Readonly<Record<string, string>> | undefined,
+): boolean {
+  for (const [key, value] of Object.entries(expected ?? {})) {
+    if (actual?.[key] !== value) return false;
+  }
+  return true;
+}
+

@@ -1,0 +1,75 @@
+// Pure: every way a reconcile can fail, mapped once to a status reason, a message for the user
+// and what the queue should do next.
+import { VaultError } from '../../keyvault/errors.ts';
+import { IdentityError } from '../../identity/types.ts';
+import { InvalidSpecError } from './plan.ts';
+import { ContentError } from './secret-data.ts';
+
+export class SecretConflictError extends Error {
+  override readonly name = 'SecretConflictError';
+}
+
+/** What to do after the status is written. */
+export type Retry =
+  | { readonly kind: 'backoff' } // transient: the queue's per-key exponential backoff
+  | { readonly kind: 'after'; readonly ms: number } // needs a change elsewhere: look again later
+  | { readonly kind: 'never' }; // needs a spec change, which enqueues by itself
+
+export interface Failure {
+  readonly reason: string;
+  readonly message: string;
+  readonly retry: Retry;
+  /** Not a failure of the vault or spec but of kvsync's own API calls: do not touch status. */
+  readonly internal?: boolean;
+}
+
+const slowRetryMs = 60_000;
+
+const vaultReasons: Record<VaultError['kind'], { reason: string; retry: Retry }> = {
+  NotFound: { reason: 'ObjectNotFound', retry: { kind: 'after', ms: slowRetryMs } },
+  Disabled: { reason: 'ObjectDisabled', retry: { kind: 'after', ms: slowRetryMs } },
+  Forbidden: { reason: 'Forbidden', retry: { kind: 'after', ms: slowRetryMs } },
+  Unauthenticated: { reason: 'Unauthenticated', retry: { kind: 'after', ms: slowRetryMs } },
+  Throttled: { reason: 'Throttled', retry: { kind: 'backoff' } },
+  Transient: { reason: 'VaultError', retry: { kind: 'backoff' } },
+  Invalid: { reason: 'VaultError', retry: { kind: 'after', ms: slowRetryMs } },
+};
+
+export function classifyFailure(error: unknown, refreshIntervalMs: number): Failure {
+  if (error instanceof InvalidSpecError) {
+    return { reason: 'InvalidSpec', message: error.message, retry: { kind: 'never' } };
+  }
+  if (error instanceof IdentityError) {
+    return { reason: error.reason, message: error.message, retry: { kind: 'after', ms: slowRetryMs } };
+  }
+  if (error instanceof VaultError) {
+    const { reason, retry } = vaultReasons[error.kind];
+    return { reason, message: error.message, retry };
+  }
+  if (error instanceof ContentError) {
+    // The content only changes with a new version, which the sweep notices.
+    const retry: Retry = refreshIntervalMs > 0 ? { kind: 'after', ms: refreshIntervalMs } : { kind: 'never' };
+    return { reason: error.reason, message: error.message, retry };
+  }
+  if (error instanceof SecretConflictError) {
+    return { reason: 'SecretConflict', message: error.message, retry: { kind: 'after', ms: slowRetryMs } };
+  }
+  return {
+    reason: 'InternalError',
+    message: error instanceof Error ? error.message : String(error),
+    retry: { kind: 'backoff' },
+    internal: true,
+  };
+}
+
+/** Several objects failed: the first one's failure speaks, with a count of the others. */
+export function firstVaultFailure(errors: readonly VaultError[]): VaultError {
+  const [first, ...rest] = errors;
+  if (!first) throw new Error('internal: no failure to report');
+  if (rest.length === 0) return first;
+  return new VaultError(first.kind, `${first.message} (and ${rest.length} more failing)`, {
+    ...(first.statusCode !== undefined ? { statusCode: first.statusCode } : {}),
+    ...(first.retryAfterMs !== undefined ? { retryAfterMs: first.retryAfterMs } : {}),
+    ...(first.objectName !== undefined ? { objectName: first.objectName } : {}),
+  });
+}

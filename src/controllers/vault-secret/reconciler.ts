@@ -1,0 +1,279 @@
+// Orchestration only: read the VaultSecret, resolve its identity, read what it references
+// (from cache when the version is known), build the Secret, write it if it differs, write the
+// status if it changed. Decisions live in the pure modules beside this one.
+import { randomUUID } from 'node:crypto';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { VaultSecret } from '../../api/vault-secret.ts';
+import { apiVersion, kind, refreshIntervalMs, targetSecretName } from '../../api/vault-secret.ts';
+import type { IdentityResolver } from '../../identity/types.ts';
+import { VaultError } from '../../keyvault/errors.ts';
+import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
+import type { VaultPool } from '../../keyvault/vault-pool.ts';
+import type { VaultMirror } from '../../keyvault/vault-mirror.ts';
+import { isConflict } from '../../kube/api-errors.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import type { SecretWriter } from '../../kube/secret-writer.ts';
+import type { StatusWriter } from '../../kube/status-writer.ts';
+import type { ReconcileResult } from '../../runtime/controller.ts';
+import { TerminalError } from '../../runtime/controller.ts';
+import { creationPolicy, desiredSecret, mayWrite, needsWrite, replacement } from './desired-secret.ts';
+import { classifyFailure, firstVaultFailure, SecretConflictError } from './failure.ts';
+import type { ObjectRead, SyncPlan } from './plan.ts';
+import { fixedReads, planSync, readId } from './plan.ts';
+import { nextRefreshMs } from './refresh.ts';
+import type { SyncedObject } from './secret-data.ts';
+import { buildSecretData, ContentError } from './secret-data.ts';
+import type { Outcome } from './status.ts';
+import { nextStatus, readyCondition, statusChanged } from './status.ts';
+
+export interface ReconcilerDeps {
+  readonly vaultSecrets: { get(key: string): VaultSecret | undefined };
+  /** kvsync's own Secrets, from the informer cache. */
+  readonly secrets: { get(key: string): V1Secret | undefined };
+  readonly secretWriter: SecretWriter;
+  readonly statusWriter: StatusWriter;
+  readonly events: EventRecorder;
+  readonly pool: VaultPool;
+  readonly identities: IdentityResolver;
+  /** Validates `spec.vault.url` and returns its normalised form; throws InvalidSpecError. */
+  readonly vaultUrlOf: (url: string) => string;
+  readonly expiryWindowMs: number;
+  readonly log: Logger;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+  readonly onRotation?: (vaultSecret: VaultSecret, object: SyncedObject) => void;
+  readonly onSynced?: (vaultSecret: VaultSecret, status: { ready: boolean; objects: readonly SyncedObject[] }) => void;
+  readonly onDeleted?: (key: string) => void;
+}
+
+/** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
+const firstSightListingMaxAgeMs = 30_000;
+
+export class VaultSecretReconciler {
+  private readonly deps: ReconcilerDeps;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private readonly registered = new Set<string>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
+    this.random = deps.random ?? Math.random;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const vaultSecret = this.deps.vaultSecrets.get(key);
+    if (!vaultSecret) {
+      this.forget(key);
+      return {};
+    }
+    const log = this.deps.log.child({ vaultsecret: key, reconcileId: randomUUID() });
+    const refreshMs = refreshIntervalMs(vaultSecret);
+    const secretName = targetSecretName(vaultSecret);
+
+    let outcome: Outcome;
+    let error: unknown;
+    try {
+      const { objects, data, changed } = await this.sync(key, vaultSecret, refreshMs);
+      outcome = { ok: true, secretName, keyCount: data.size, objects, dataChanged: changed };
+    } catch (caught) {
+      error = caught;
+      const failure = classifyFailure(caught, refreshMs);
+      if (failure.internal) throw caught;
+      outcome = { ok: false, secretName, reason: failure.reason, message: failure.message };
+    }
+
+    const status = await this.writeStatus(vaultSecret, outcome, log);
+    if (outcome.ok) return { requeueAfterMs: nextRefreshMs(refreshMs, status, this.now(), this.deps.expiryWindowMs, this.random) };
+
+    const failure = classifyFailure(error, refreshMs);
+    log.info({ reason: failure.reason }, 'sync failed: %s', failure.message);
+    switch (failure.retry.kind) {
+      case 'backoff':
+        throw error;
+      case 'after':
+        return { requeueAfterMs: failure.retry.ms };
+      case 'never':
+        throw new TerminalError(failure.message);
+    }
+  }
+
+  private async sync(key: string, vaultSecret: VaultSecret, refreshMs: number) {
+    const plan = planSync(vaultSecret);
+    const vaultUrl = this.deps.vaultUrlOf(vaultSecret.spec.vault.url);
+    const identity = await this.deps.identities.resolve(vaultSecret);
+    const mirror = this.deps.pool.mirror(vaultUrl, identity);
+    const firstSight = !this.registered.has(key);
+    const fixed = fixedReads(plan);
+    this.register(key, mirror, plan, fixed, refreshMs);
+
+    const found = await this.find(mirror, plan, firstSight);
+    const reads = [...fixed, ...[...found.values()].flat().map(latestSecret)];
+    this.register(key, mirror, plan, reads, refreshMs);
+    const values = await this.fetchAll(mirror, reads);
+
+    const { data, objects } = buildSecretData({ plan, values, found });
+    if (data.size === 0) {
+      throw new ContentError('InvalidContent', 'nothing to write: no object matched and no key was produced');
+    }
+    const changed = await this.writeSecret(vaultSecret, desiredSecret(vaultSecret, data));
+    if (changed) this.announceRotations(vaultSecret, objects);
+    return { objects, data, changed };
+  }
+
+  private register(key: string, mirror: VaultMirror, plan: SyncPlan, reads: readonly ObjectRead[], refreshMs: number): void {
+    const latest = new Set(reads.filter((read) => read.version === undefined).map((read) => read.name));
+    const finds = plan.sources.flatMap((source) => (source.type === 'find' ? [source.selector] : []));
+    this.deps.pool.register(key, mirror, { latest, finds, refreshIntervalMs: refreshMs });
+    this.registered.add(key);
+  }
+
+  private async find(mirror: VaultMirror, plan: SyncPlan, firstSight: boolean): Promise<Map<number, ObjectProperties[]>> {
+    const found = new Map<number, ObjectProperties[]>();
+    const maxAge = firstSight ? firstSightListingMaxAgeMs : Infinity;
+    for (const [index, source] of plan.sources.entries()) {
+      if (source.type === 'find') found.set(index, await mirror.find(source.selector, maxAge));
+    }
+    return found;
+  }
+
+  /** All or nothing: every read must succeed before anything is written. */
+  private async fetchAll(mirror: VaultMirror, reads: readonly ObjectRead[]): Promise<Map<string, SecretValue>> {
+    const unique = new Map(reads.map((read) => [readId(read), read]));
+    const settled = await Promise.allSettled(
+      [...unique.values()].map((read) =>
+        read.version === undefined ? mirror.latest(read.name) : mirror.version(read.name, read.version),
+      ),
+    );
+    const values = new Map<string, SecretValue>();
+    const failures: VaultError[] = [];
+    [...unique.values()].forEach((read, index) => {
+      const result = settled[index]!;
+      if (result.status === 'fulfilled') values.set(readId(read), result.value);
+      else failures.push(describe(read, result.reason));
+    });
+    if (failures.length > 0) throw firstVaultFailure(failures);
+    return values;
+  }
+
+  /** Returns whether the Secret's content changed. */
+  private async writeSecret(vaultSecret: VaultSecret, desired: V1Secret): Promise<boolean> {
+    const namespace = desired.metadata!.namespace!;
+    const name = desired.metadata!.name!;
+    const policy = creationPolicy(vaultSecret);
+    let current = this.deps.secrets.get(`${namespace}/${name}`);
+
+    if (policy === 'Merge') {
+      current ??= await this.deps.secretWriter.read(namespace, name);
+      if (!current) throw new SecretConflictError(`creationPolicy Merge needs an existing Secret ${name}; create it first`);
+      this.checkOwnership(current, vaultSecret);
+      if (!needsWrite(current, desired, policy)) return false;
+      await this.deps.secretWriter.apply(desired);
+      return dataDiffers(current, desired);
+    }
+
+    if (!current) {
+      try {
+        await this.deps.secretWriter.create(desired);
+        return true;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        current = await this.deps.secretWriter.read(namespace, name);
+        if (!current) throw error;
+      }
+    }
+    this.checkOwnership(current, vaultSecret);
+    if (!needsWrite(current, desired, policy)) return false;
+    await this.deps.secretWriter.replace(replacement(current, desired));
+    return dataDiffers(current, desired);
+  }
+
+  private checkOwnership(current: V1Secret, vaultSecret: VaultSecret): void {
+    if (mayWrite(current, vaultSecret)) return;
+    throw new SecretConflictError(
+      `Secret ${current.metadata?.name} exists and is not managed by this VaultSecret; ` +
+        'delete or rename it, choose another target.name, or use creationPolicy Merge',
+    );
+  }
+
+  private announceRotations(vaultSecret: VaultSecret, objects: readonly SyncedObject[]): void {
+    const before = new Map((vaultSecret.status?.objects ?? []).map((o) => [`${o.kind}/${o.name}`, o.version]));
+    for (const object of objects) {
+      const previous = before.get(`${object.kind}/${object.name}`);
+      if (previous === undefined || previous === object.version) continue;
+      this.deps.events.emit(
+        eventTarget(vaultSecret),
+        'Normal',
+        'Rotated',
+        `${object.kind} ${object.name} rotated from version ${previous} to ${object.version}`,
+      );
+      this.deps.onRotation?.(vaultSecret, object);
+    }
+  }
+
+  private async writeStatus(vaultSecret: VaultSecret, outcome: Outcome, log: Logger) {
+    const previous = vaultSecret.status;
+    const status = nextStatus({
+      previous,
+      generation: vaultSecret.metadata.generation,
+      outcome,
+      now: this.now(),
+      expiryWindowMs: this.deps.expiryWindowMs,
+    });
+    this.deps.onSynced?.(vaultSecret, {
+      ready: outcome.ok,
+      objects: outcome.ok ? outcome.objects : [],
+    });
+    if (!statusChanged(previous, status)) return status;
+
+    const wasReady = readyCondition(previous);
+    const ready = readyCondition(status)!;
+    if (wasReady?.status !== ready.status || wasReady.reason !== ready.reason) {
+      const type = ready.status === 'True' ? 'Normal' : 'Warning';
+      this.deps.events.emit(eventTarget(vaultSecret), type, ready.reason, ready.message);
+      log.info({ ready: ready.status, reason: ready.reason }, 'ready condition changed');
+    }
+    const expiring = status.conditions?.find((c) => c.type === 'ExpiringSoon');
+    const wasExpiring = previous?.conditions?.find((c) => c.type === 'ExpiringSoon');
+    if (expiring?.status === 'True' && wasExpiring?.status !== 'True') {
+      this.deps.events.emit(eventTarget(vaultSecret), 'Warning', 'ExpiringSoon', expiring.message);
+    }
+    await this.deps.statusWriter.write(vaultSecret.metadata.namespace!, vaultSecret.metadata.name, status);
+    return status;
+  }
+
+  private forget(key: string): void {
+    this.deps.pool.release(key);
+    this.registered.delete(key);
+    this.deps.onDeleted?.(key);
+  }
+}
+
+function latestSecret(properties: ObjectProperties): ObjectRead {
+  return { kind: 'secret', name: properties.name, version: undefined };
+}
+
+function describe(read: ObjectRead, error: unknown): VaultError {
+  if (!(error instanceof VaultError)) {
+    return new VaultError('Transient', `${read.kind} ${read.name}: ${String(error)}`, { objectName: read.name, cause: error });
+  }
+  const message = error.message.includes(read.name) ? error.message : `${read.kind} ${read.name}: ${error.message}`;
+  return new VaultError(error.kind, message, {
+    ...(error.statusCode !== undefined ? { statusCode: error.statusCode } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    objectName: read.name,
+    cause: error,
+  });
+}
+
+function dataDiffers(current: V1Secret, desired: V1Secret): boolean {
+  const before = current.data ?? {};
+  return Object.entries(desired.data ?? {}).some(([key, value]) => before[key] !== value) ||
+    (desired.type !== undefined && Object.keys(before).length !== Object.keys(desired.data ?? {}).length);
+}
+
+function eventTarget(vaultSecret: VaultSecret) {
+  return { apiVersion, kind, metadata: vaultSecret.metadata };
+}
+

@@ -1,0 +1,121 @@
+// Pure: the status a reconcile outcome leads to, keeping lastTransitionTime unless a condition
+// flips, so that an unchanged world produces an identical status and no write.
+import type { StatusCondition as Condition, VaultSecretStatus } from '../../api/vault-secret.ts';
+import type { SyncedObject } from './secret-data.ts';
+
+export type Outcome =
+  | {
+      readonly ok: true;
+      readonly secretName: string;
+      readonly keyCount: number;
+      readonly objects: readonly SyncedObject[];
+      /** The Secret's data was written with different content just now. */
+      readonly dataChanged: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly secretName: string;
+      readonly reason: string;
+      readonly message: string;
+    };
+
+export interface StatusInput {
+  readonly previous: VaultSecretStatus | undefined;
+  readonly generation: number | undefined;
+  readonly outcome: Outcome;
+  readonly now: Date;
+  readonly expiryWindowMs: number;
+}
+
+export function nextStatus({ previous, generation, outcome, now, expiryWindowMs }: StatusInput): VaultSecretStatus {
+  const objects = outcome.ok ? outcome.objects.map(toStatusObject) : (previous?.objects ?? []);
+  const expiresOn = earliest(objects.map((o) => o.expiresOn));
+  const ready: Condition = outcome.ok
+    ? condition('Ready', 'True', 'Synced', summary(outcome.keyCount, outcome.objects.length), generation)
+    : condition('Ready', 'False', outcome.reason, outcome.message, generation);
+  const conditions = [merge(previous, ready, now)];
+  if (expiresOn !== undefined) {
+    const soon = Date.parse(expiresOn) - now.getTime() <= expiryWindowMs;
+    const expiring = soon
+      ? condition('ExpiringSoon', 'True', 'ExpiringSoon', `an object expires at ${expiresOn}`, generation)
+      : condition('ExpiringSoon', 'False', 'NotExpiring', `earliest expiry ${expiresOn}`, generation);
+    conditions.push(merge(previous, expiring, now));
+  }
+  const syncedAt = outcome.ok && outcome.dataChanged ? now.toISOString() : previous?.syncedAt;
+  return {
+    observedGeneration: generation,
+    conditions,
+    secretName: outcome.secretName,
+    ...(syncedAt !== undefined ? { syncedAt } : {}),
+    objects,
+    ...(expiresOn !== undefined ? { expiresOn } : {}),
+  };
+}
+
+/** Whether `next` differs from `previous` in anything a user could see. */
+export function statusChanged(previous: VaultSecretStatus | undefined, next: VaultSecretStatus): boolean {
+  return JSON.stringify(normalise(previous ?? {})) !== JSON.stringify(normalise(next));
+}
+
+export function readyCondition(status: VaultSecretStatus | undefined): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+/** When the next status change happens by itself: the ExpiringSoon boundary. */
+export function msUntilExpiryWarning(status: VaultSecretStatus, now: Date, expiryWindowMs: number): number | undefined {
+  if (status.expiresOn === undefined) return undefined;
+  const at = Date.parse(status.expiresOn) - expiryWindowMs - now.getTime();
+  return at > 0 ? at : undefined;
+}
+
+function toStatusObject(object: SyncedObject) {
+  return {
+    name: object.name,
+    kind: object.kind,
+    version: object.version,
+    ...(object.updatedOn ? { updatedOn: object.updatedOn.toISOString() } : {}),
+    ...(object.expiresOn ? { expiresOn: object.expiresOn.toISOString() } : {}),
+  };
+}
+
+function condition(type: string, status: 'True' | 'False', reason: string, message: string, generation: number | undefined): Condition {
+  return {
+    type,
+    status,
+    reason,
+    message,
+    lastTransitionTime: '',
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+  };
+}
+
+function merge(previous: VaultSecretStatus | undefined, next: Condition, now: Date): Condition {
+  const before = previous?.conditions?.find((c) => c.type === next.type);
+  const lastTransitionTime =
+    before && before.status === next.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return { ...next, lastTransitionTime };
+}
+
+function earliest(dates: readonly (string | undefined)[]): string | undefined {
+  let min: string | undefined;
+  for (const date of dates) {
+    if (date !== undefined && (min === undefined || Date.parse(date) < Date.parse(min))) min = date;
+  }
+  return min;
+}
+
+function summary(keys: number, objects: number): string {
+  return `${keys} ${keys === 1 ? 'key' : 'keys'} from ${objects} ${objects === 1 ? 'object' : 'objects'}`;
+}
+
+function normalise(status: VaultSecretStatus): unknown {
+  // The API server drops empty fields and may reorder keys; compare what matters, in one order.
+  return {
+    observedGeneration: status.observedGeneration,
+    conditions: (status.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration]),
+    secretName: status.secretName,
+    syncedAt: status.syncedAt,
+    objects: (status.objects ?? []).map((o) => [o.name, o.kind, o.version, o.updatedOn, o.expiresOn]),
+    expiresOn: status.expiresOn,
+  };
+}

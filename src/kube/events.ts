@@ -1,0 +1,52 @@
+// Events users read with `kubectl describe vaultsecret`. Callers emit on transitions only, so
+// there is no aggregation to do here. Messages never carry values.
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+
+export interface EventTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string | undefined; readonly uid?: string | undefined };
+}
+
+export interface EventRecorder {
+  emit(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export function kubeEventRecorder(
+  kubeConfig: KubeConfig,
+  options: { component: string; instance: string; onError?: (error: unknown) => void },
+): EventRecorder {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return {
+    emit(target, type, reason, message) {
+      const now = new Date();
+      const namespace = target.metadata.namespace ?? 'default';
+      core
+        .createNamespacedEvent({
+          namespace,
+          body: {
+            metadata: { name: `${target.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
+            involvedObject: {
+              apiVersion: target.apiVersion,
+              kind: target.kind,
+              name: target.metadata.name,
+              namespace,
+              uid: target.metadata.uid,
+            },
+            type,
+            reason,
+            message: message.slice(0, 1024),
+            source: { component: options.component },
+            reportingComponent: options.component,
+            reportingInstance: options.instance,
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        })
+        .catch((error: unknown) => options.onError?.(error));
+    },
+  };
+}

@@ -1,0 +1,194 @@
+// Wires one running kvsync: informers for VaultSecrets and kvsync's own Secrets, the work queue
+// and workers, the vault pool with its sweeps, and the reconciler. Used by main.ts and by tests,
+// which run several managers in one process, each on its own namespaces.
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { VaultSecret } from './api/vault-secret.ts';
+import { apiVersion, plural, targetSecretName } from './api/vault-secret.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from './controllers/vault-secret/desired-secret.ts';
+import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
+import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
+import type { IdentityResolver } from './identity/types.ts';
+import type { VaultBudgetOptions } from './keyvault/budget.ts';
+import { createVaultBudget } from './keyvault/budget.ts';
+import { VaultError } from './keyvault/errors.ts';
+import { createSecretReader } from './keyvault/secret-reader.ts';
+import { VaultPool } from './keyvault/vault-pool.ts';
+import { isAllowedVaultHost, parseVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
+import { kubeEventRecorder } from './kube/events.ts';
+import { kubeSecretWriter } from './kube/secret-writer.ts';
+import { kubeStatusWriter } from './kube/status-writer.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { Controller } from './runtime/controller.ts';
+import { kubeInformer } from './runtime/informer.ts';
+import { splitKey } from './runtime/store.ts';
+
+export interface ManagerOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Empty: all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly workers: number;
+  readonly identities: IdentityResolver;
+  readonly extraVaultSuffixes: readonly string[];
+  readonly expiryWindowMs: number;
+  readonly budget: VaultBudgetOptions;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** For emulators and tests: serviceVersion, proxy, TLS. Production passes nothing. */
+  readonly secretClientOptions?: SecretClientOptions;
+  readonly instance: string;
+}
+
+export interface Manager {
+  /** Resolves once caches synced and workers run. */
+  readonly started: Promise<void>;
+  readonly pool: VaultPool;
+  readonly controller: Controller;
+  ready(): boolean;
+  /** Stop taking work, finish in-flight reconciles within the deadline, stop watches. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export function startManager(options: ManagerOptions): Manager {
+  const { kubeConfig, metrics, log } = options;
+  const namespaces = [...options.namespaces];
+  const vaultSecrets = kubeInformer<VaultSecret>(kubeConfig, { apiVersion, plural }, { namespaces });
+  const secrets = kubeInformer<V1Secret>(
+    kubeConfig,
+    { apiVersion: 'v1', plural: 'secrets' },
+    { namespaces, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` },
+  );
+
+  const budget = createVaultBudget({
+    ...options.budget,
+    onThrottled: (vault) => metrics.vaultThrottled.inc({ vault }),
+  });
+  const suffixes = vaultHostSuffixes(options.extraVaultSuffixes);
+  const vaultUrlOf = (raw: string): string => {
+    try {
+      const parsed = parseVaultUrl(raw);
+      if (!isAllowedVaultHost(parsed.host, suffixes)) {
+        throw new InvalidSpecError(
+          `vault host ${parsed.hostname} is not a Key Vault host (allowed suffixes: ${suffixes.join(', ')})`,
+        );
+      }
+      return parsed.url;
+    } catch (error) {
+      if (error instanceof VaultError) throw new InvalidSpecError(error.message);
+      throw error;
+    }
+  };
+
+  let controller: Controller | undefined;
+  const enqueue = (key: string): void => controller?.enqueue(key);
+  const pool = new VaultPool({
+    readerFor: (vaultUrl, identity) =>
+      createSecretReader({
+        vaultUrl,
+        credential: identity.credential,
+        budget,
+        ...(options.secretClientOptions ? { clientOptions: options.secretClientOptions } : {}),
+        onRequest: ({ vault, operation, code, durationSeconds }) => {
+          metrics.vaultRequests.inc({ vault, operation, code });
+          metrics.vaultRequestDuration.observe({ vault, operation }, durationSeconds);
+        },
+      }),
+    enqueue,
+    onSweep: (mirror, result) => {
+      if (result instanceof Error) {
+        metrics.vaultSweeps.inc({ result: 'error' });
+        log.warn({ mirror: mirror.split('|')[1], err: result.message }, 'rotation sweep failed');
+      } else {
+        metrics.vaultSweeps.inc({ result: result.mode });
+      }
+    },
+  });
+
+  const reconciler = new VaultSecretReconciler({
+    vaultSecrets: vaultSecrets.store,
+    secrets: secrets.store,
+    secretWriter: kubeSecretWriter(kubeConfig, (verb) => metrics.kubeWrites.inc({ resource: 'secrets', verb })),
+    statusWriter: kubeStatusWriter(kubeConfig, () => metrics.kubeWrites.inc({ resource: 'vaultsecrets/status', verb: 'apply' })),
+    events: kubeEventRecorder(kubeConfig, {
+      component: 'kvsync',
+      instance: options.instance,
+      onError: (error) => log.warn({ err: (error as Error).message }, 'could not record event'),
+    }),
+    pool,
+    identities: options.identities,
+    vaultUrlOf,
+    expiryWindowMs: options.expiryWindowMs,
+    log,
+    onRotation: () => metrics.secretRotations.inc(),
+    onSynced: (vaultSecret, { ready, objects }) => {
+      const labels = { namespace: vaultSecret.metadata.namespace, name: vaultSecret.metadata.name };
+      metrics.vaultSecretReady.set(labels, ready ? 1 : 0);
+      if (!ready) return;
+      metrics.lastSync.set(labels, Date.now() / 1000);
+      for (const object of objects) {
+        if (object.expiresOn) {
+          metrics.objectExpiry.set({ ...labels, object: object.name, kind: object.kind }, object.expiresOn.getTime() / 1000);
+        }
+      }
+    },
+    onDeleted: (key) => {
+      const { namespace, name } = splitKey(key);
+      metrics.vaultSecretReady.remove({ namespace: namespace ?? '', name });
+      metrics.lastSync.remove({ namespace: namespace ?? '', name });
+    },
+  });
+
+  controller = new Controller({
+    reconcile: (key) => reconciler.reconcile(key),
+    workers: options.workers,
+    waitFor: [vaultSecrets, secrets],
+    onReconcile: (event) => {
+      metrics.reconcileTotal.inc({ result: event.result });
+      metrics.reconcileDuration.observe(event.durationMs / 1000);
+      metrics.workqueueDepth.set(controller?.queue.depth ?? 0);
+      if (event.result === 'error') {
+        log.warn({ vaultsecret: event.key, retries: event.retries, err: errorMessage(event.error) }, 'reconcile failed; retrying with backoff');
+      }
+    },
+  });
+
+  // A Secret event means drift (or our own write echoing back): look at its VaultSecret again.
+  const targetOf = new Map<string, string>();
+  const ownerOf = new Map<string, string>();
+  vaultSecrets.onChange((key) => {
+    const previous = targetOf.get(key);
+    if (previous !== undefined && ownerOf.get(previous) === key) ownerOf.delete(previous);
+    targetOf.delete(key);
+    const vaultSecret = vaultSecrets.store.get(key);
+    if (vaultSecret) {
+      const target = `${vaultSecret.metadata.namespace}/${targetSecretName(vaultSecret)}`;
+      targetOf.set(key, target);
+      ownerOf.set(target, key);
+    }
+    enqueue(key);
+  });
+  secrets.onChange((secretKey) => {
+    const owner = ownerOf.get(secretKey);
+    if (owner !== undefined) enqueue(owner);
+  });
+
+  vaultSecrets.start();
+  secrets.start();
+  const started = controller.start();
+  return {
+    started,
+    pool,
+    controller,
+    ready: () => vaultSecrets.hasSynced() && secrets.hasSynced(),
+    async stop(deadlineMs = 30_000) {
+      await controller.stop(deadlineMs);
+      pool.stop();
+      await Promise.all([vaultSecrets.stop(), secrets.stop()]);
+    },
+  };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

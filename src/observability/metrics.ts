@@ -1,0 +1,107 @@
+// kvsync's Prometheus metrics. Every label set is bounded: vault hosts, operations, status codes,
+// results, and VaultSecret namespace/name (one series per VaultSecret, like kube-state-metrics).
+// No label ever carries a value; object names appear only on the opt-out expiry gauge.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly reconcileTotal: Counter<'result'>;
+  readonly reconcileDuration: Histogram;
+  readonly vaultRequests: Counter<'vault' | 'operation' | 'code'>;
+  readonly vaultRequestDuration: Histogram<'vault' | 'operation'>;
+  readonly vaultThrottled: Counter<'vault'>;
+  readonly vaultSweeps: Counter<'result'>;
+  readonly secretRotations: Counter;
+  readonly objectExpiry: Gauge<'namespace' | 'name' | 'object' | 'kind'>;
+  readonly lastSync: Gauge<'namespace' | 'name'>;
+  readonly workqueueDepth: Gauge;
+  readonly vaultSecretReady: Gauge<'namespace' | 'name'>;
+  readonly kubeWrites: Counter<'resource' | 'verb'>;
+  readonly tokenRequests: Counter<'kind'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'kvsync_' });
+  const registers = [registry];
+  return {
+    registry,
+    reconcileTotal: new Counter({
+      name: 'kvsync_reconcile_total',
+      help: 'Reconciles of VaultSecrets by result',
+      labelNames: ['result'],
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: 'kvsync_reconcile_duration_seconds',
+      help: 'Time to reconcile one VaultSecret',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    vaultRequests: new Counter({
+      name: 'kvsync_vault_requests_total',
+      help: 'Requests to Key Vault by vault host, operation and HTTP status code',
+      labelNames: ['vault', 'operation', 'code'],
+      registers,
+    }),
+    vaultRequestDuration: new Histogram({
+      name: 'kvsync_vault_request_duration_seconds',
+      help: 'Key Vault request latency',
+      labelNames: ['vault', 'operation'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    vaultThrottled: new Counter({
+      name: 'kvsync_vault_throttled_total',
+      help: 'Key Vault 429 responses; each pauses that vault',
+      labelNames: ['vault'],
+      registers,
+    }),
+    vaultSweeps: new Counter({
+      name: 'kvsync_vault_sweeps_total',
+      help: 'Rotation sweeps by mode (list, get, idle) or error',
+      labelNames: ['result'],
+      registers,
+    }),
+    secretRotations: new Counter({
+      name: 'kvsync_secret_rotations_total',
+      help: 'Key Vault objects whose new version was written to a Secret',
+      registers,
+    }),
+    objectExpiry: new Gauge({
+      name: 'kvsync_object_expiry_timestamp_seconds',
+      help: 'Expiry of each synced Key Vault object (attribute exp, or X.509 notAfter)',
+      labelNames: ['namespace', 'name', 'object', 'kind'],
+      registers,
+    }),
+    lastSync: new Gauge({
+      name: 'kvsync_last_sync_timestamp_seconds',
+      help: 'When each VaultSecret last synced successfully',
+      labelNames: ['namespace', 'name'],
+      registers,
+    }),
+    workqueueDepth: new Gauge({
+      name: 'kvsync_workqueue_depth',
+      help: 'VaultSecrets waiting to be reconciled',
+      registers,
+    }),
+    vaultSecretReady: new Gauge({
+      name: 'kvsync_vaultsecret_ready',
+      help: '1 when the VaultSecret is Ready, else 0',
+      labelNames: ['namespace', 'name'],
+      registers,
+    }),
+    kubeWrites: new Counter({
+      name: 'kvsync_kube_writes_total',
+      help: 'Writes to the Kubernetes API by resource and verb',
+      labelNames: ['resource', 'verb'],
+      registers,
+    }),
+    tokenRequests: new Counter({
+      name: 'kvsync_identity_token_requests_total',
+      help: 'ServiceAccount token requests and Entra ID token exchanges',
+      labelNames: ['kind'],
+      registers,
+    }),
+  };
+}
