@@ -1,0 +1,552 @@
+// A real Kubernetes control plane for tests, demos and benchmarks: etcd, kube-apiserver and
+// kube-controller-manager from the cached build (scripts/build-controlplane.sh), on free loopback
+// ports in a temporary directory. Flags follow controller-runtime's envtest
+// (pkg/internal/testing/controlplane), plus what envtest leaves out: a controller manager for
+// garbage collection and namespace deletion, and issuer discovery open to unauthenticated callers.
+import { spawn, execFile } from 'node:child_process';
+import { generateKeyPair } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { describeExit, killQuietly, startSupervised, type Supervised } from './processes.ts';
+
+/** What tests need to reach the cluster; serialisable so vitest can `provide` it. */
+export interface ControlPlaneInfo {
+  /** Admin kubeconfig (client certificate in group system:masters). */
+  kubeconfigPath: string;
+  /** `https://127.0.0.1:<port>` */
+  server: string;
+  /** PEM of the CA that signed the API server's serving certificate. */
+  caFile: string;
+  /** Service-account token issuer; discovery at `${issuer}/.well-known/openid-configuration`. */
+  issuer: string;
+  /** Directory holding kube-apiserver, kube-controller-manager, etcd, helm (and maybe kubectl). */
+  binDir: string;
+}
+
+export interface ControlPlaneProcess {
+  name: string;
+  pid: number;
+  /** The Node supervisor that stops the server when we go away (see processes.ts). */
+  supervisorPid: number;
+  logPath: string;
+}
+
+export interface ControlPlane extends ControlPlaneInfo {
+  /** Temporary directory with certificates, kubeconfigs, etcd data and logs. */
+  dir: string;
+  processes: readonly ControlPlaneProcess[];
+  /** How long start-up took, for reports; never assert on it. */
+  startupMs: number;
+  /** Resolves with a description if a component dies before stop() was called. */
+  crashed: Promise<string>;
+  /** Stops everything (controller manager, API server, etcd) and removes `dir` if we made it. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Default: $KVSYNC_BIN_DIR, else the output of scripts/build-controlplane.sh. */
+  binDir?: string;
+  /** Default: a fresh temporary directory, removed on stop(). A given directory is kept. */
+  dir?: string;
+  /** Progress messages (one line each). */
+  log?: (message: string) => void;
+}
+
+const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
+const READY_TIMEOUT_MS = 90_000;
+
+export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const binDir = await resolveBinDir(options.binDir);
+  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'kvsync-cp-')));
+  const ownsDir = options.dir === undefined;
+  const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const processes: Supervised[] = [];
+  const tracked = track(processes);
+  let stopping = false;
+
+  const stopAll = async () => {
+    stopping = true;
+    // Reverse start order: the controller manager and API server want their backends until the end.
+    for (const p of [...processes].reverse()) await p.stop();
+    untrack(tracked);
+  };
+
+  try {
+    const [etcdClient, etcdPeer, apiPort, kcmPort] = await freePorts(4);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const pki = await createPki(path.join(dir, 'pki'));
+    const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
+    const kcmKubeconfig = path.join(dir, 'kube-controller-manager.kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig(server, pki.ca, pki.admin, 'kvsync-admin'), {
+      mode: 0o600,
+    });
+    await writeFile(
+      kcmKubeconfig,
+      kubeconfig(server, pki.ca, pki.kcm, 'system:kube-controller-manager'),
+      {
+        mode: 0o600,
+      },
+    );
+    const admin: Tls = { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
+    const anonymous: Tls = { ca: pki.ca.cert };
+
+    const start = async (name: string, args: string[]) => {
+      const p = await startSupervised({
+        name,
+        command: path.join(binDir, name),
+        args,
+        logPath: path.join(dir, `${name}.log`),
+      });
+      processes.push(p);
+      return p;
+    };
+    const untilReady = (what: string, check: () => Promise<boolean>) =>
+      pollUntil(what, check, processes).then(() => log(`${what} (${since()})`));
+
+    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+    const peerUrl = `http://127.0.0.1:${etcdPeer}`;
+    await start('etcd', [
+      '--name=default',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=default=${peerUrl}`,
+      '--initial-cluster-state=new',
+      // Test data is disposable; fsync is most of etcd's latency on slow disks.
+      '--unsafe-no-fsync=true',
+    ]);
+    await untilReady('etcd healthy', async () => {
+      const res = await fetch(`${etcdUrl}/health`).catch(() => undefined);
+      return res?.ok === true && ((await res.json()) as { health?: string }).health === 'true';
+    });
+
+    await start('kube-apiserver', [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${path.join(dir, 'kube-apiserver')}`,
+      `--tls-cert-file=${pki.serving.certFile}`,
+      `--tls-private-key-file=${pki.serving.keyFile}`,
+      `--client-ca-file=${pki.ca.certFile}`,
+      '--authorization-mode=RBAC',
+      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+      '--allow-privileged=true',
+      // The issuer is the API server itself, so its discovery document and JWKS are real and
+      // reachable; api-audiences defaults to the issuer.
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${pki.serviceAccount.publicKeyFile}`,
+      `--service-account-signing-key-file=${pki.serviceAccount.privateKeyFile}`,
+      // No kubernetes Service endpoints: a loopback address is not a valid endpoint and the
+      // default lease reconciler would log errors forever.
+      '--endpoint-reconciler-type=none',
+    ]);
+    await untilReady(
+      'kube-apiserver ready',
+      async () => (await httpsRequest(`${server}/readyz`, admin)).status === 200,
+    );
+
+    // Let verifiers outside the cluster (the Entra ID test double) read discovery and JWKS, as an
+    // AKS OIDC issuer allows; by default only authenticated callers may.
+    const binding = await httpsRequest(
+      `${server}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`,
+      admin,
+      {
+        method: 'POST',
+        body: JSON.stringify(discoveryBinding()),
+      },
+    );
+    if (binding.status !== 201) {
+      throw new Error(
+        `could not bind issuer discovery to system:unauthenticated: ${binding.status} ${binding.body}`,
+      );
+    }
+
+    await start('kube-controller-manager', [
+      `--kubeconfig=${kcmKubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--cert-dir=${path.join(dir, 'kube-controller-manager')}`,
+      '--leader-elect=false',
+      // Only what tests rely on: ownerReference garbage collection, namespace deletion, the
+      // `default` ServiceAccount per namespace, and filling the aggregated admin/edit/view roles.
+      '--controllers=garbagecollector,namespace,serviceaccount,clusterrole-aggregation',
+      // Each controller acts as its own ServiceAccount (TokenRequest), with the bootstrap RBAC
+      // roles a real cluster gives it, instead of one superuser identity.
+      '--use-service-account-credentials=true',
+      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+    ]);
+    await Promise.all([
+      untilReady('kube-controller-manager healthy', async () => {
+        const res = await httpsRequest(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true });
+        return res.status === 200;
+      }),
+      untilReady('default ServiceAccount created', async () => {
+        const res = await httpsRequest(
+          `${server}/api/v1/namespaces/default/serviceaccounts/default`,
+          admin,
+        );
+        return res.status === 200;
+      }),
+      untilReady('issuer discovery open to anonymous callers', async () => {
+        const res = await httpsRequest(`${server}/openid/v1/jwks`, anonymous);
+        return res.status === 200;
+      }),
+    ]);
+
+    const crashed = Promise.race(
+      processes.map((p) =>
+        p.exited.then((exit) =>
+          stopping
+            ? new Promise<string>(() => {})
+            : `${p.name} exited (${describeExit(exit)}); see ${p.logPath}`,
+        ),
+      ),
+    );
+    let stopped: Promise<void> | undefined;
+    const startupMs = Math.round(performance.now() - started);
+    log(`control plane ready at ${server} in ${since()}`);
+    return {
+      kubeconfigPath,
+      server,
+      caFile: pki.ca.certFile,
+      issuer: server,
+      binDir,
+      dir,
+      processes: processes.map(({ name, pid, supervisorPid, logPath }) => ({
+        name,
+        pid,
+        supervisorPid,
+        logPath,
+      })),
+      startupMs,
+      crashed,
+      stop: () => {
+        stopped ??= stopAll().then(() =>
+          ownsDir ? rm(dir, { recursive: true, force: true }) : undefined,
+        );
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw new Error(
+      `control plane failed to start: ${(err as Error).message}\n${await logTails(processes)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** The bin directory: the option, $KVSYNC_BIN_DIR, or the (cached) build's output. */
+export async function resolveBinDir(binDir?: string): Promise<string> {
+  const dir = binDir ?? process.env.KVSYNC_BIN_DIR ?? (await buildControlPlane());
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager']) {
+    if (!existsSync(path.join(dir, name))) throw new Error(`${name} not found in ${dir}`);
+  }
+  return dir;
+}
+
+/** A tool from the bin directory if it is there, else the name to look up on PATH. */
+export function toolPath(binDir: string, name: string): string {
+  const candidate = path.join(binDir, name);
+  return existsSync(candidate) ? candidate : name;
+}
+
+async function buildControlPlane(): Promise<string> {
+  const script = fileURLToPath(new URL('../../scripts/build-controlplane.sh', import.meta.url));
+  // stderr is the build's progress (a cold build takes a long while); stdout ends with the dir.
+  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const dir = out.trim().split('\n').at(-1);
+  if (code !== 0 || !dir)
+    throw new Error(`scripts/build-controlplane.sh failed (exit code ${code})`);
+  return dir;
+}
+
+// --- process bookkeeping: nothing outlives us --------------------------------------------------
+
+const running = new Set<Supervised[]>();
+const signalHandlers = new Map<NodeJS.Signals, () => void>();
+
+function onExit(): void {
+  // Synchronous last resort; the supervisors also see their stdin close and stop the servers.
+  for (const processes of running) for (const p of processes) killQuietly(p.pid, 'SIGTERM');
+}
+
+function track(processes: Supervised[]): Supervised[] {
+  if (running.size === 0) {
+    process.on('exit', onExit);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const handler = () => {
+        // Listening replaced the default action (exit). Restore it afterwards unless someone
+        // else, e.g. a CLI or vitest, handles the signal and decides when to exit.
+        const alone = process.listenerCount(signal) === 1;
+        const all = [...running];
+        untrackAll();
+        void Promise.all(all.map((ps) => Promise.all(ps.map((p) => p.stop())))).finally(() => {
+          if (alone) process.kill(process.pid, signal);
+        });
+      };
+      signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+  running.add(processes);
+  return processes;
+}
+
+function untrack(processes: Supervised[]): void {
+  running.delete(processes);
+  if (running.size === 0) untrackAll();
+}
+
+function untrackAll(): void {
+  running.clear();
+  process.removeListener('exit', onExit);
+  for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
+  signalHandlers.clear();
+}
+
+async function logTails(processes: readonly Supervised[]): Promise<string> {
+  const parts = await Promise.all(
+    processes.map(async (p) => {
+      const text = await readFile(p.logPath, 'utf8').catch(() => '');
+      const tail = text.trimEnd().split('\n').slice(-15).join('\n');
+      return `--- ${p.name}: ${p.logPath} (last lines)\n${tail}`;
+    }),
+  );
+  return parts.join('\n');
+}
+
+async function pollUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  processes: readonly Supervised[],
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let died: string | undefined;
+  const watchers = processes.map((p) =>
+    p.exited.then((exit) => (died ??= `${p.name} exited (${describeExit(exit)})`)),
+  );
+  void watchers;
+  for (;;) {
+    if (died) throw new Error(`${died} while waiting for: ${what}`);
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${READY_TIMEOUT_MS / 1000} s waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  // Hold all listeners at once so the ports differ; they are free again when we return.
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const s = createServer();
+      servers.push(s);
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+// --- HTTPS with client certificates -------------------------------------------------------------
+
+interface Tls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Only for loopback health probes of self-signed component endpoints. */
+  insecure?: boolean;
+}
+
+function httpsRequest(
+  url: string,
+  tls: Tls,
+  init: { method?: string; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: init.method ?? 'GET',
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: tls.insecure !== true,
+        agent: false,
+        timeout: 5_000,
+        headers: init.body ? { 'content-type': 'application/json' } : {},
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+function discoveryBinding(): object {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kvsync-test:service-account-issuer-discovery' },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'system:service-account-issuer-discovery',
+    },
+    subjects: [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:unauthenticated' },
+    ],
+  };
+}
+
+// --- certificates and keys ----------------------------------------------------------------------
+
+interface KeyPair {
+  cert: string;
+  key: string;
+  certFile: string;
+  keyFile: string;
+}
+
+interface Pki {
+  ca: KeyPair;
+  serving: KeyPair;
+  admin: KeyPair;
+  kcm: KeyPair;
+  serviceAccount: { publicKeyFile: string; privateKeyFile: string };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** One CA for serving and client certificates (openssl CLI), and an RSA key for tokens (RS256, as AKS). */
+async function createPki(dir: string): Promise<Pki> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const issue = async (
+    name: string,
+    subject: string,
+    extensions: string[],
+    signer?: KeyPair,
+  ): Promise<KeyPair> => {
+    const certFile = path.join(dir, `${name}.crt`);
+    const keyFile = path.join(dir, `${name}.key`);
+    const signing = signer ? ['-CA', signer.certFile, '-CAkey', signer.keyFile] : [];
+    await execFileAsync('openssl', [
+      'req',
+      '-x509',
+      '-new',
+      '-noenc',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      subject,
+      '-days',
+      '365',
+      ...signing,
+      ...extensions.flatMap((e) => ['-addext', e]),
+    ]);
+    return {
+      cert: await readFile(certFile, 'utf8'),
+      key: await readFile(keyFile, 'utf8'),
+      certFile,
+      keyFile,
+    };
+  };
+  const client = [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=clientAuth',
+  ];
+
+  const [ca, serviceAccount] = await Promise.all([
+    issue('ca', '/CN=kvsync-test-ca', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ]),
+    createServiceAccountKey(dir),
+  ]);
+  const [serving, admin, kcm] = await Promise.all([
+    issue(
+      'kube-apiserver',
+      '/CN=kube-apiserver',
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature',
+        'extendedKeyUsage=serverAuth',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      ca,
+    ),
+    // Group system:masters is bound to cluster-admin by the bootstrap RBAC policy.
+    issue('admin', '/O=system:masters/CN=kvsync-admin', client, ca),
+    // The user the bootstrap RBAC policy gives the controller manager's permissions to.
+    issue('kube-controller-manager', '/CN=system:kube-controller-manager', client, ca),
+  ]);
+  return { ca, serving, admin, kcm, serviceAccount };
+}
+
+async function createServiceAccountKey(dir: string): Promise<Pki['serviceAccount']> {
+  const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const publicKeyFile = path.join(dir, 'service-account.pub');
+  const privateKeyFile = path.join(dir, 'service-account.key');
+  await writeFile(publicKeyFile, publicKey);
+  await writeFile(privateKeyFile, privateKey, { mode: 0o600 });
+  return { publicKeyFile, privateKeyFile };
+}
+
+function kubeconfig(server: string, ca: KeyPair, user: KeyPair, userName: string): string {
+  const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      { name: 'kvsync-test', cluster: { server, 'certificate-authority-data': b64(ca.cert) } },
+    ],
+    users: [
+      {
+        name: userName,
+        user: { 'client-certificate-data': b64(user.cert), 'client-key-data': b64(user.key) },
+      },
+    ],
+    contexts: [{ name: 'kvsync-test', context: { cluster: 'kvsync-test', user: userName } }],
+    'current-context': 'kvsync-test',
+  });
+}

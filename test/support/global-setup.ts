@@ -1,0 +1,27 @@
+// One control plane per `integration` run, shared by every test file through inject('controlPlane').
+import type { TestProject } from 'vitest/node';
+import { startControlPlane, type ControlPlaneInfo } from './control-plane.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    controlPlane: ControlPlaneInfo;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cp = await startControlPlane();
+  process.stderr.write(
+    `control plane ready at ${cp.server} in ${(cp.startupMs / 1000).toFixed(1)} s (logs in ${cp.dir})\n`,
+  );
+  // A dead component otherwise shows up only as connection errors in unrelated tests.
+  void cp.crashed.then((message) => process.stderr.write(`control plane: ${message}\n`));
+  const info: ControlPlaneInfo = {
+    kubeconfigPath: cp.kubeconfigPath,
+    server: cp.server,
+    caFile: cp.caFile,
+    issuer: cp.issuer,
+    binDir: cp.binDir,
+  };
+  project.provide('controlPlane', info);
+  return () => cp.stop();
+}
