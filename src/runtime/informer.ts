@@ -215,8 +215,8 @@ class Reflector<T extends KubernetesObject> {
   #failures = 0;
   #relistDue = false;
   #attempt: AbortController | undefined;
-  #stallTimer: TimerHandle | undefined;
-  #relistTimer: TimerHandle | undefined;
+  #stallTimer: TimerHandle;
+  #relistTimer: TimerHandle;
   synced = false;
 
   constructor(

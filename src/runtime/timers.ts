@@ -1,13 +1,13 @@
 // Clock and timers are injected so queues, informers and leader election run under vitest fake
 // timers. The defaults look the globals up at call time, so timers faked after import still apply.
 
-/** Opaque: Node returns a Timeout object, fake timers may return either. */
-export type TimerHandle = object | number;
+/** Opaque; `undefined` may be passed to clearTimeout. */
+export type TimerHandle = unknown;
 
 export interface Timers {
   now(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle | undefined): void;
+  clearTimeout(handle: TimerHandle): void;
 }
 
 export const systemTimers: Timers = {
