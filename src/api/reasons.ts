@@ -1,0 +1,62 @@
+// Condition types and reasons of VaultSecret status, in one place. Reasons are CamelCase words
+// users read in `kubectl get vsec` and alert on: renaming one is an API change.
+
+export const ConditionType = {
+  /** kstatus-compatible summary: True once the Secret holds the current data. */
+  Ready: 'Ready',
+  /** True while an object in the Secret expires within the warning window (default 30 days). */
+  ExpiringSoon: 'ExpiringSoon',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown' } as const;
+export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
+
+export const Reason = {
+  // Ready=True
+  /** The Secret holds the data of the current versions. */
+  Synced: 'Synced',
+
+  // Ready=Unknown
+  /** The first sync (or the sync of a new generation) has not finished yet. */
+  Progressing: 'Progressing',
+
+  // Ready=False: the vault or the network (retried with backoff; the last Secret stays)
+  /** 5xx, timeouts, network errors or an unexpected answer from Key Vault. */
+  VaultError: 'VaultError',
+  /** Key Vault is throttling (429); kvsync pauses that vault. */
+  Throttled: 'Throttled',
+  /** A referenced object or version does not exist (404). */
+  ObjectNotFound: 'ObjectNotFound',
+  /** A referenced object is disabled in the vault. */
+  ObjectDisabled: 'ObjectDisabled',
+  /** The identity may not read the object (RBAC role or access policy missing). */
+  Forbidden: 'Forbidden',
+
+  // Ready=False: identity
+  /** Entra ID refused a token (AADSTS...), or Key Vault refused it (401). */
+  Unauthenticated: 'Unauthenticated',
+  /** The VaultSecret may not use the requested identity (e.g. the operator's own identity). */
+  IdentityNotAllowed: 'IdentityNotAllowed',
+  /** The identity could not be built: missing ServiceAccount, annotations or client secret. */
+  IdentityError: 'IdentityError',
+
+  // Ready=False: the spec or the data (not retried until something changes)
+  /** A Secret of that name exists and is not kvsync's; it is left untouched. */
+  SecretConflict: 'SecretConflict',
+  /** A spec error the API server could not catch (regex, vault host, duplicate dataFrom keys). */
+  InvalidSpec: 'InvalidSpec',
+  /** A certificate could not become a TLS Secret (no key, broken chain, mismatch, bad content). */
+  CertificateError: 'CertificateError',
+  /** A template failed; the message names the key and position. */
+  TemplateError: 'TemplateError',
+
+  // ExpiringSoon
+  /** ExpiringSoon=True: an object expires within the window. */
+  ExpiringSoon: 'ExpiringSoon',
+  /** ExpiringSoon=True: an object has already expired (Key Vault still serves it). */
+  Expired: 'Expired',
+  /** ExpiringSoon=False: nothing expires within the window. */
+  NotExpiring: 'NotExpiring',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
