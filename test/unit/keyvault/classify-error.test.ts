@@ -1,0 +1,360 @@
+import { AbortError } from '@azure/abort-controller';
+import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
+import {
+  AggregateAuthenticationError,
+  AuthenticationError,
+  AuthenticationRequiredError,
+  CredentialUnavailableError,
+} from '@azure/identity';
+import { describe, expect, it } from 'vitest';
+import { classifyVaultError } from '../../../src/keyvault/classify-error.ts';
+import { VaultError, type VaultErrorKind } from '../../../src/keyvault/errors.ts';
+
+/** A RestError as @azure/keyvault-secrets throws it for a Key Vault error response. */
+function kvError(
+  status: number,
+  body: { code: string; message: string; inner?: string } | undefined,
+  headers: Record<string, string> = {},
+): RestError {
+  const request = createPipelineRequest({
+    url: 'https://kv.vault.azure.net/secrets/db?api-version=2026-04-01',
+  });
+  const response = { status, headers: createHttpHeaders(headers), request };
+  const err = new RestError(body?.message ?? `Unexpected status code: ${status}`, {
+    statusCode: status,
+    ...(body ? { code: body.code } : {}),
+    request,
+    response,
+  });
+  if (body) {
+    err.details = {
+      error: {
+        code: body.code,
+        message: body.message,
+        innerError: body.inner ? { code: body.inner } : undefined,
+      },
+    };
+  }
+  return err;
+}
+
+function networkError(code: string): RestError {
+  return new RestError(`connect ${code} 127.0.0.1:443`, { code });
+}
+
+function entraError(status: number, code: number, description: string): AuthenticationError {
+  return new AuthenticationError(status, {
+    error: 'invalid_client',
+    error_description: `AADSTS${code}: ${description}`,
+    error_codes: [code],
+  });
+}
+
+/** MSAL's ServerError, as WorkloadIdentityCredential wraps it in AuthenticationRequiredError. */
+function msalRefusal(code: number, description: string): AuthenticationRequiredError {
+  const serverError = Object.assign(new Error(`invalid_client: AADSTS${code}: ${description}`), {
+    name: 'ServerError',
+    errorCode: 'invalid_client',
+    errorMessage: `AADSTS${code}: ${description}`,
+  });
+  return new AuthenticationRequiredError({
+    scopes: ['https://vault.azure.net/.default'],
+    message: serverError.message,
+    cause: serverError,
+  });
+}
+
+const SECRET_VALUE = 's3cr3t-value-never-shown';
+
+interface Case {
+  name: string;
+  err: unknown;
+  kind: VaultErrorKind;
+  message: RegExp;
+  statusCode?: number;
+  retryAfterMs?: number;
+}
+
+const cases: Case[] = [
+  {
+    name: '404 SecretNotFound',
+    err: kvError(404, {
+      code: 'SecretNotFound',
+      message: 'A secret with (name/id) db was not found in this key vault.',
+    }),
+    kind: 'NotFound',
+    message: /secret "db" was not found in Key Vault \(SecretNotFound\)/,
+    statusCode: 404,
+  },
+  {
+    name: '403 on a disabled secret',
+    err: kvError(403, {
+      code: 'Forbidden',
+      message: 'Operation get is not allowed on a disabled secret.',
+      inner: 'SecretDisabled',
+    }),
+    kind: 'Disabled',
+    message: /secret "db" is disabled in Key Vault/,
+    statusCode: 403,
+  },
+  {
+    name: '403 by RBAC',
+    err: kvError(403, {
+      code: 'Forbidden',
+      message: 'Caller is not authorized to perform action on resource.',
+      inner: 'ForbiddenByRbac',
+    }),
+    kind: 'Forbidden',
+    message:
+      /assign the "Key Vault Secrets User" role on the vault.*\(Forbidden\/ForbiddenByRbac\)/,
+    statusCode: 403,
+  },
+  {
+    name: '403 by access policy',
+    err: kvError(403, {
+      code: 'Forbidden',
+      message: 'The user, group or application does not have secrets get permission.',
+      inner: 'AccessDenied',
+    }),
+    kind: 'Forbidden',
+    message: /access policy for this identity with the secret permissions get and list/,
+  },
+  {
+    name: '403 without a hint says both ways to grant access',
+    err: kvError(403, { code: 'Forbidden', message: 'Access denied.' }),
+    kind: 'Forbidden',
+    message:
+      /"Key Vault Secrets User" role.*\(RBAC vaults\), or add an access policy.*get and list/,
+  },
+  {
+    name: '403 by the vault firewall',
+    err: kvError(403, {
+      code: 'Forbidden',
+      message: 'Client address is not authorized.',
+      inner: 'ForbiddenByFirewall',
+    }),
+    kind: 'Forbidden',
+    message: /network rules/,
+  },
+  {
+    name: '401 after a token',
+    err: kvError(401, { code: 'Unauthorized', message: 'AKV10032: Invalid issuer.' }),
+    kind: 'Unauthenticated',
+    message: /refused the token/,
+    statusCode: 401,
+  },
+  {
+    name: '429 with Retry-After seconds',
+    err: kvError(
+      429,
+      {
+        code: 'Throttled',
+        message: 'Request was not processed because too many requests were received.',
+      },
+      { 'Retry-After': '7' },
+    ),
+    kind: 'Throttled',
+    message: /throttling/,
+    statusCode: 429,
+    retryAfterMs: 7_000,
+  },
+  {
+    name: '429 with retry-after-ms',
+    err: kvError(429, undefined, { 'retry-after-ms': '1500' }),
+    kind: 'Throttled',
+    message: /throttling/,
+    retryAfterMs: 1_500,
+  },
+  {
+    name: '429 with x-ms-retry-after-ms',
+    err: kvError(429, undefined, { 'x-ms-retry-after-ms': '250' }),
+    kind: 'Throttled',
+    message: /throttling/,
+    retryAfterMs: 250,
+  },
+  {
+    name: '429 without Retry-After',
+    err: kvError(429, undefined),
+    kind: 'Throttled',
+    message: /throttling/,
+  },
+  {
+    name: '500',
+    err: kvError(500, { code: 'InternalServerError', message: 'oops' }),
+    kind: 'Transient',
+    message: /answered 500/,
+  },
+  { name: '503', err: kvError(503, undefined), kind: 'Transient', message: /answered 503/ },
+  { name: '408', err: kvError(408, undefined), kind: 'Transient', message: /answered 408/ },
+  {
+    name: 'ECONNRESET',
+    err: networkError('ECONNRESET'),
+    kind: 'Transient',
+    message: /could not reach Key Vault.*ECONNRESET/,
+  },
+  {
+    name: 'ECONNREFUSED',
+    err: networkError('ECONNREFUSED'),
+    kind: 'Transient',
+    message: /ECONNREFUSED/,
+  },
+  { name: 'ETIMEDOUT', err: networkError('ETIMEDOUT'), kind: 'Transient', message: /ETIMEDOUT/ },
+  { name: 'EAI_AGAIN', err: networkError('EAI_AGAIN'), kind: 'Transient', message: /EAI_AGAIN/ },
+  {
+    name: 'socket hang up',
+    err: new RestError('socket hang up', { code: RestError.REQUEST_SEND_ERROR }),
+    kind: 'Transient',
+    message: /could not reach Key Vault/,
+  },
+  {
+    name: 'a Node system error without RestError',
+    err: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    kind: 'Transient',
+    message: /ECONNRESET/,
+  },
+  {
+    name: 'a request timeout (AbortError)',
+    err: new AbortError(
+      'The operation was aborted. Rejecting from abort signal callback while making request.',
+    ),
+    kind: 'Transient',
+    message: /did not answer in time/,
+  },
+  {
+    name: 'AADSTS700016 unknown application',
+    err: entraError(
+      400,
+      700016,
+      "Application with identifier '1111' was not found in the directory 'contoso'.",
+    ),
+    kind: 'Unauthenticated',
+    message:
+      /\(AADSTS700016\).*application \(client id\) 1111-client is unknown in tenant t-1.*client id/,
+    statusCode: 400,
+  },
+  {
+    name: 'AADSTS70021 names the presented issuer and subject',
+    err: msalRefusal(
+      70021,
+      "No matching federated identity record found for presented assertion. Assertion Issuer: 'https://kube.example/issuer'. Assertion Subject: 'system:serviceaccount:payments:app'. Assertion Audience: 'api://AzureADTokenExchange'.",
+    ),
+    kind: 'Unauthenticated',
+    message:
+      /\(AADSTS70021\).*add one with issuer "https:\/\/kube\.example\/issuer", subject "system:serviceaccount:payments:app" and audience "api:\/\/AzureADTokenExchange"/,
+  },
+  {
+    name: 'AADSTS70021 without details falls back to the hints',
+    err: entraError(
+      400,
+      70021,
+      'No matching federated identity record found for presented assertion.',
+    ),
+    kind: 'Unauthenticated',
+    message: /issuer "https:\/\/hinted\/issuer", subject "system:serviceaccount:ns:hinted"/,
+  },
+  {
+    name: 'AADSTS700024 expired assertion',
+    err: entraError(400, 700024, 'Client assertion is not within its valid time range.'),
+    kind: 'Unauthenticated',
+    message: /\(AADSTS700024\).*expired/,
+  },
+  {
+    name: 'AADSTS7000215 invalid client secret',
+    err: entraError(401, 7000215, 'Invalid client secret provided.'),
+    kind: 'Unauthenticated',
+    message: /\(AADSTS7000215\).*client secret.*is wrong/,
+    statusCode: 401,
+  },
+  {
+    name: 'CredentialUnavailableError (no workload identity configured)',
+    err: new CredentialUnavailableError(
+      'WorkloadIdentityCredential: is unavailable. tenantId, clientId, and federatedTokenFilePath are required parameters.',
+    ),
+    kind: 'Unauthenticated',
+    message: /workload identity is not set up/,
+  },
+  {
+    name: 'a chain of credentials that all failed',
+    err: new AggregateAuthenticationError(
+      [entraError(400, 700016, 'Application not found.')],
+      'ChainedTokenCredential failed',
+    ),
+    kind: 'Unauthenticated',
+    message: /AADSTS700016/,
+  },
+  {
+    name: 'Entra ID unreachable',
+    err: new CredentialUnavailableError('could not reach login', {
+      cause: networkError('ECONNREFUSED'),
+    }),
+    kind: 'Transient',
+    message: /Entra ID is unreachable or busy/,
+  },
+  {
+    name: 'Entra ID answering 503',
+    err: new AuthenticationError(503, 'Service Unavailable'),
+    kind: 'Transient',
+    message: /Entra ID is unreachable or busy/,
+  },
+  {
+    name: '400 bad request',
+    err: kvError(400, { code: 'BadParameter', message: 'bad' }),
+    kind: 'Invalid',
+    message: /refused the request.*400 \(BadParameter\)/,
+  },
+  {
+    name: 'a TypeError',
+    err: new TypeError('x is undefined'),
+    kind: 'Invalid',
+    message: /unexpected failure.*TypeError/,
+  },
+  { name: 'a thrown string', err: 'boom', kind: 'Invalid', message: /unexpected failure/ },
+];
+
+describe('classifyVaultError', () => {
+  it.each(cases)('$name -> $kind', ({ err, kind, message, statusCode, retryAfterMs }) => {
+    const classified = classifyVaultError(err, 'db', {
+      clientId: '1111-client',
+      tenantId: 't-1',
+      issuer: 'https://hinted/issuer',
+      subject: 'system:serviceaccount:ns:hinted',
+    });
+    expect(classified).toBeInstanceOf(VaultError);
+    expect(classified.kind).toBe(kind);
+    expect(classified.message).toMatch(message);
+    expect(classified.objectName).toBe('db');
+    expect(classified.cause).toBe(err);
+    if (statusCode !== undefined) expect(classified.statusCode).toBe(statusCode);
+    expect(classified.retryAfterMs).toBe(retryAfterMs);
+  });
+
+  it('reads Retry-After given as an HTTP date', () => {
+    const at = new Date(Date.now() + 30_000).toUTCString();
+    const classified = classifyVaultError(kvError(429, undefined, { 'retry-after': at }));
+    expect(classified.retryAfterMs).toBeGreaterThan(20_000);
+    expect(classified.retryAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('returns a VaultError unchanged', () => {
+    const original = new VaultError('Throttled', 'budget exhausted');
+    expect(classifyVaultError(original, 'db')).toBe(original);
+  });
+
+  it('talks about the vault when no object is named', () => {
+    expect(classifyVaultError(kvError(403, { code: 'Forbidden', message: 'no' })).message).toMatch(
+      /may not read the vault/,
+    );
+  });
+
+  it('never repeats a value that a service message carried', () => {
+    const errors = [
+      kvError(400, { code: 'BadParameter', message: `value ${SECRET_VALUE} rejected` }),
+      kvError(403, { code: 'Forbidden', message: `disabled ${SECRET_VALUE}` }),
+      kvError(500, { code: 'InternalServerError', message: SECRET_VALUE }),
+      entraError(400, 70021, `Assertion ${SECRET_VALUE}`),
+      new RestError(SECRET_VALUE, { code: 'ECONNRESET' }),
+    ];
+    for (const err of errors)
+      expect(classifyVaultError(err, 'db').message).not.toContain(SECRET_VALUE);
+  });
+});
