@@ -1,0 +1,41 @@
+// Small HTTP plumbing shared by the doubles. Bodies are read and written here and never logged.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+// Key Vault refuses secrets over 25 KB; a megabyte leaves room for any honest request.
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** A promise that resolves after `ms` (for injected latency only, never for synchronisation). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Method and path without the query string, for messages: queries may carry tokens. */
+export function describeRequest(req: IncomingMessage): string {
+  return `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`;
+}
