@@ -32,6 +32,7 @@ export interface ManagerOptions {
   readonly identities: IdentityResolver;
   readonly extraVaultSuffixes: readonly string[];
   readonly expiryWindowMs: number;
+  readonly defaultRefreshInterval: string;
   readonly budget: VaultBudgetOptions;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -119,6 +120,7 @@ export function startManager(options: ManagerOptions): Manager {
     identities: options.identities,
     vaultUrlOf,
     expiryWindowMs: options.expiryWindowMs,
+    defaultRefreshInterval: options.defaultRefreshInterval,
     log,
     onRotation: () => metrics.secretRotations.inc(),
     onSynced: (vaultSecret, { ready, objects }) => {

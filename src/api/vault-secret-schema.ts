@@ -506,8 +506,7 @@ export const vaultSecretSpecSchema = named('VaultSecretSpec', {
       type: 'string',
       minLength: 1,
       maxLength: 24,
-      default: defaults.refreshInterval,
-      description: `How often values are re-validated against the vault: a duration like 30s, 15m, 1h or 1h30m (${refreshIntervalBounds.min} to ${refreshIntervalBounds.max}), or "0" to sync once. Default ${defaults.refreshInterval}.`,
+      description: `How often values are re-validated against the vault: a duration like 30s, 15m, 1h or 1h30m (${refreshIntervalBounds.min} to ${refreshIntervalBounds.max}), or "0" to sync once. Unset: the operator's --default-refresh-interval (${defaults.refreshInterval} unless changed), so platform teams set one default for the cluster.`,
       'x-kubernetes-validations': [
         {
           rule: `self.matches('${patterns.refreshInterval}')`,

@@ -6,7 +6,7 @@
 export interface VaultSecretSpec {
   vault: VaultReference;
   /**
-   * How often values are re-validated against the vault: a duration like 30s, 15m, 1h or 1h30m (10s to 168h), or "0" to sync once. Default 1h.
+   * How often values are re-validated against the vault: a duration like 30s, 15m, 1h or 1h30m (10s to 168h), or "0" to sync once. Unset: the operator's --default-refresh-interval (1h unless changed), so platform teams set one default for the cluster.
    */
   refreshInterval?: string;
   target?: SecretTarget;

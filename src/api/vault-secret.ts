@@ -46,8 +46,11 @@ export function parseDuration(text: string): number {
 }
 
 /** How often to re-validate the values, in ms; 0 = sync once. */
-export function refreshIntervalMs(vs: Pick<VaultSecret, 'spec'>): number {
-  return parseDuration(vs.spec.refreshInterval ?? defaults.refreshInterval);
+export function refreshIntervalMs(
+  vs: Pick<VaultSecret, 'spec'>,
+  operatorDefault: string = defaults.refreshInterval,
+): number {
+  return parseDuration(vs.spec.refreshInterval ?? operatorDefault);
 }
 
 /** The Secret kvsync writes: spec.target.name, else the VaultSecret's own name. */

@@ -91,7 +91,7 @@ describe('a valid VaultSecret', () => {
         },
       ],
     });
-    expect(created.spec.refreshInterval).toBe('1h');
+    expect(created.spec.refreshInterval).toBeUndefined(); // the operator's default applies
     expect(created.spec.target).toEqual({ type: 'Opaque', creationPolicy: 'Owner' });
     expect(created.spec.data?.[1]?.certificate).toEqual({
       name: 'web-tls',

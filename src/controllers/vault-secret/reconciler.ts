@@ -39,6 +39,8 @@ export interface ReconcilerDeps {
   /** Validates `spec.vault.url` and returns its normalised form; throws InvalidSpecError. */
   readonly vaultUrlOf: (url: string) => string;
   readonly expiryWindowMs: number;
+  /** For VaultSecrets that set no refreshInterval. */
+  readonly defaultRefreshInterval: string;
   readonly log: Logger;
   readonly now?: () => Date;
   readonly random?: () => number;
@@ -69,7 +71,7 @@ export class VaultSecretReconciler {
       return {};
     }
     const log = this.deps.log.child({ vaultsecret: key, reconcileId: randomUUID() });
-    const refreshMs = refreshIntervalMs(vaultSecret);
+    const refreshMs = refreshIntervalMs(vaultSecret, this.deps.defaultRefreshInterval);
     const secretName = targetSecretName(vaultSecret);
 
     let outcome: Outcome;

@@ -57,6 +57,11 @@ describe('refreshIntervalMs', () => {
     expect(refreshIntervalMs(vaultSecret())).toBe(3_600_000);
   });
 
+  it("uses the operator's default when the VaultSecret sets none", () => {
+    expect(refreshIntervalMs(vaultSecret(), '15m')).toBe(900_000);
+    expect(refreshIntervalMs(vaultSecret({ refreshInterval: '2h' }), '15m')).toBe(7_200_000);
+  });
+
   it('is 0 for "sync once"', () => {
     expect(refreshIntervalMs(vaultSecret({ refreshInterval: '0' }))).toBe(0);
   });
