@@ -33,6 +33,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
         tags: { team: 'a' },
       });
       const read = await reader.getSecret(secret);
+      const listed = (await listAll(reader)).flat().find((p) => p.name === secret);
       return {
         valueMatches: read.value === 'value-1',
         versionMatches: read.properties.version === version,
@@ -42,6 +43,11 @@ export const conformanceCases: readonly ConformanceCase[] = [
         tags: read.properties.tags,
         managed: read.properties.managed,
         hasUpdatedOn: read.properties.updatedOn instanceof Date,
+        listed: listed && {
+          contentType: listed.contentType,
+          tags: listed.tags,
+          enabled: listed.enabled,
+        },
       };
     },
     expected: {
@@ -53,7 +59,18 @@ export const conformanceCases: readonly ConformanceCase[] = [
       tags: { team: 'a' },
       managed: false,
       hasUpdatedOn: true,
+      listed: { contentType: 'text/plain', tags: { team: 'a' }, enabled: true },
     },
+  },
+  {
+    name: 'names are case-insensitive',
+    async run({ backend, reader, name }) {
+      const secret = name('MixedCase');
+      await backend.setSecret(secret, 'any-case');
+      const read = await reader.getSecret(secret.toLowerCase());
+      return { valueMatches: read.value === 'any-case' };
+    },
+    expected: { valueMatches: true },
   },
   {
     name: 'read a given version',
@@ -162,11 +179,17 @@ function certificateCase(format: CertificateFormat, contentType: string): Confor
       const secret = await reader.getSecret(certName);
       const parsed = await parseBackingSecret(secret.value, secret.properties.contentType);
       const leaf = parsed.certificates.find((c) => c.checkPrivateKey(parsed.key));
+      const listed = (await listAll(reader)).flat().find((p) => p.name === certName);
       return {
         contentType: secret.properties.contentType,
         managed: secret.properties.managed,
         keyMatchesACertificate: leaf !== undefined,
         subjectMatches: leaf?.subject === `CN=${cert.commonName}`,
+        // Key Vault gives the backing secret the certificate's validity as its nbf/exp.
+        expiresOnIsNotAfter:
+          leaf !== undefined && secret.properties.expiresOn?.getTime() === Date.parse(leaf.validTo),
+        listedAsManaged: listed?.managed,
+        listedContentType: listed?.contentType,
       };
     },
     expected: {
@@ -174,6 +197,9 @@ function certificateCase(format: CertificateFormat, contentType: string): Confor
       managed: true,
       keyMatchesACertificate: true,
       subjectMatches: true,
+      expiresOnIsNotAfter: true,
+      listedAsManaged: true,
+      listedContentType: contentType,
     },
   };
 }
