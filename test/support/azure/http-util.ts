@@ -30,9 +30,22 @@ export function sendJson(
   res.end(text);
 }
 
-/** A promise that resolves after `ms` (for injected latency only, never for synchronisation). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Injected latency: resolves after `ms`, or as soon as the client goes away (a client that timed
+ * out must not keep a timer, and the test process, alive). True when the client is still there.
+ */
+export function delayAnswer(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    res.once('close', onClose);
+  });
 }
 
 /** Method and path without the query string, for messages: queries may carry tokens. */

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenClaims } from './access-tokens.ts';
 import { FakeVault } from './fake-vault.ts';
-import { delay, describeRequest, readBody, sendJson } from './http-util.ts';
+import { delayAnswer, describeRequest, readBody, sendJson } from './http-util.ts';
 import { KeyVaultError, keyVaultErrors } from './key-vault-errors.ts';
 import { execute } from './key-vault-operations.ts';
 import { matchRoute, OPERATION_INFO, type Route } from './key-vault-routes.ts';
@@ -120,7 +120,11 @@ export class FakeKeyVault {
         keyVaultErrors.badParameter(`The specified version (${apiVersion}) is not recognized.`),
       );
     }
-    if (vault.faults.latencyMs > 0) await delay(vault.faults.latencyMs);
+    if (vault.faults.latencyMs > 0 && !(await delayAnswer(res, vault.faults.latencyMs))) {
+      this.counters.record(vault.name, route.operation, 0, !req.headers.authorization);
+      this.#log(req, vault, route.operation, 0, 'client left during injected latency');
+      return;
+    }
 
     const authorization = req.headers.authorization;
     if (!authorization) {

@@ -2,7 +2,8 @@
 // first, token-less request) are kept apart, so tests and benchmarks can count "real" calls.
 import type { Operation } from './key-vault-routes.ts';
 
-/** `unknown`: a request the double did not understand. Status 0: the connection was reset. */
+/** `unknown`: a request the double did not understand. Status 0: no answer (connection
+ * reset by a fault, or the client left during injected latency). */
 export type CountedOperation = Operation | 'unknown';
 
 export interface RequestCount {
