@@ -45,7 +45,7 @@ const LOWKEY_API_VERSION = '7.4';
 export async function lowkeyBackend(
   jar: string,
 ): Promise<ConformanceBackend & { startupMs: number }> {
-  const lowkey = await startLowkeyVault(jar, 'kvsync');
+  const lowkey = await startLowkeyVault(jar, ['kvsync']);
   const clientOptions: SecretClientOptions = {
     serviceVersion: LOWKEY_API_VERSION,
     agent: lowkey.agent,

@@ -21,9 +21,9 @@ const READY_TIMEOUT_MS = 120_000;
 const POLL_MS = 250;
 
 export interface LowkeyVault {
-  /** `https://<vaultName>.localhost:<port>`: the host Lowkey Vault registered the vault under. */
+  /** `https://localhost:<port>`: the vault Lowkey Vault always registers for its own port. */
   readonly vaultUrl: string;
-  /** Trusts Lowkey Vault's certificate and resolves `*.localhost` to 127.0.0.1. */
+  /** Trusts Lowkey Vault's certificate (only) and resolves localhost to 127.0.0.1. */
   readonly agent: Agent;
   readonly caPem: string;
   readonly startupMs: number;
@@ -47,7 +47,15 @@ export async function findLowkeyJar(): Promise<JarLookup> {
   }
 }
 
-export async function startLowkeyVault(jar: string, vaultName: string): Promise<LowkeyVault> {
+// Lowkey Vault serves `https://<name>.localhost:<port>` for each of --LOWKEY_VAULT_NAMES, but
+// its certificate covers those only as `*.localhost`, a wildcard over a single label that Node's
+// host name check refuses (as browsers do). The vault it registers for `localhost:<port>` itself
+// matches the certificate's DNS:localhost, so that is the one the suite reads, with the named
+// vaults left registered beside it.
+export async function startLowkeyVault(
+  jar: string,
+  vaultNames: readonly string[],
+): Promise<LowkeyVault> {
   const started = performance.now();
   const dir = await mkdtemp(path.join(tmpdir(), 'kvsync-lowkey-'));
   const [port, tokenPort] = await freePorts(2);
@@ -64,7 +72,7 @@ export async function startLowkeyVault(jar: string, vaultName: string): Promise<
       `--server.port=${port}`,
       '--server.address=127.0.0.1',
       `--app.token.port=${tokenPort}`,
-      `--LOWKEY_VAULT_NAMES=${vaultName}`,
+      `--LOWKEY_VAULT_NAMES=${vaultNames.join(',')}`,
       '--LOWKEY_DEBUG_REQUEST_LOG=false',
       '--LOWKEY_VAULT_RELAXED_PORTS=true',
     ],
@@ -80,8 +88,8 @@ export async function startLowkeyVault(jar: string, vaultName: string): Promise<
       `http://127.0.0.1:${tokenPort}/metadata/default-cert/lowkey-vault.p12`,
     );
     const caPem = await certificateFromPkcs12(p12, password, dir);
-    const agent = new Agent({ ca: caPem, lookup: loopbackLookup, keepAlive: true });
-    const vaultUrl = `https://${vaultName}.localhost:${port}`;
+    const agent = loopbackAgent(caPem);
+    const vaultUrl = `https://localhost:${port}`;
     await pollHttps(server, `${vaultUrl}/ping`, agent);
     return {
       vaultUrl,
@@ -104,6 +112,11 @@ export async function startLowkeyVault(jar: string, vaultName: string): Promise<
       },
     );
   }
+}
+
+/** Trusts only `caPem` and resolves (*.)localhost to 127.0.0.1; certificate checks stay on. */
+export function loopbackAgent(caPem: string): Agent {
+  return new Agent({ ca: caPem, lookup: loopbackLookup, keepAlive: true });
 }
 
 /** `*.localhost` names the vault; it lives on loopback (RFC 6761), whatever the resolver says. */
@@ -160,8 +173,10 @@ async function pollText(server: Supervised, url: string): Promise<string> {
 
 async function pollHttps(server: Supervised, url: string, agent: Agent): Promise<void> {
   const deadline = performance.now() + READY_TIMEOUT_MS;
+  let exited = false;
+  void server.exited.then(() => (exited = true));
   let lastError = 'no answer';
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !exited) {
     try {
       const status = await new Promise<number>((resolve, reject) => {
         const req = httpsRequest(url, { agent, method: 'GET' }, (res) => {
@@ -178,7 +193,6 @@ async function pollHttps(server: Supervised, url: string, agent: Agent): Promise
       // A certificate error will not fix itself by waiting.
       if (/certificate|self.signed|altname/i.test(lastError)) break;
     }
-    if (server.pid <= 0) break;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   throw new Error(`${url} is not ready: ${lastError}`);
