@@ -54,6 +54,8 @@ const defaults = {
   maxBackoffMs: 30_000,
   pageSize: 500,
   backoffJitter: 0.2,
+  // As client-go's reflector backoff: a restart this long after the previous one starts over.
+  backoffResetMs: 2 * 60_000,
   relistJitter: 0.1,
   // client-go's reflector asks the server to end each watch after 5 to 10 minutes.
   minWatchTimeoutSeconds: 300,
@@ -85,7 +87,13 @@ export class Informer<T extends KubernetesObject> {
       pageSize: options.pageSize ?? defaults.pageSize,
       timers: options.timers ?? systemTimers,
       random: options.random ?? Math.random,
-      onStatus: options.onStatus ?? (() => {}),
+      onStatus: (status) => {
+        try {
+          options.onStatus?.(status);
+        } catch {
+          // A broken log or metrics hook must not end the watch loop.
+        }
+      },
     };
     const namespaces = [...new Set(options.namespaces ?? [])];
     const scopes = namespaces.length > 0 ? namespaces : [undefined];
@@ -213,6 +221,7 @@ class Reflector<T extends KubernetesObject> {
   #resourceVersion: string | undefined;
   /** Consecutive restarts without progress; drives the backoff. */
   #failures = 0;
+  #lastRestartAt = -Infinity;
   #relistDue = false;
   #attempt: AbortController | undefined;
   #stallTimer: TimerHandle;
@@ -357,10 +366,13 @@ class Reflector<T extends KubernetesObject> {
 
   #restartDelay(reason: RestartReason): number {
     if (reason === 'relist') return 0;
+    const { initialBackoffMs, maxBackoffMs, random, timers } = this.#settings;
+    const now = timers.now();
+    if (now - this.#lastRestartAt > defaults.backoffResetMs) this.#failures = 0;
+    this.#lastRestartAt = now;
     const failures = this.#failures++;
     // After a healthy watch, a 410 only means "relist": do it at once. Repeated ones back off.
     if (reason === 'gone' && failures === 0) return 0;
-    const { initialBackoffMs, maxBackoffMs, random } = this.#settings;
     const base = Math.min(initialBackoffMs * 2 ** failures, maxBackoffMs);
     return Math.round(jittered(base, defaults.backoffJitter, random));
   }

@@ -1,11 +1,13 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  Informer,
   kubeInformer,
-  type Informer,
   type InformerOptions,
   type InformerStatus,
 } from '../../../src/runtime/informer.ts';
+import { KubeApiError } from '../../../src/runtime/kube-http.ts';
+import type { ListWatchSource } from '../../../src/runtime/list-watch.ts';
 import { FakeWatchServer } from './fake-watch-server.ts';
 
 const poll = { timeout: 10_000, interval: 5 };
@@ -193,5 +195,60 @@ describe('Informer against a loopback watch server', () => {
     const waiting = cache.waitForSync();
     await cache.stop();
     await expect(waiting).rejects.toThrow(/stopped before it synced/);
+  });
+});
+
+describe('Informer restart backoff', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function failingInformer(statuses: InformerStatus[]): Informer<V1Secret> {
+    const source: ListWatchSource<V1Secret> = {
+      list: () => Promise.reject(new KubeApiError(503, 'apiserver unavailable')),
+      watch: () => Promise.reject(new Error('unreachable')),
+    };
+    return new Informer<V1Secret>({
+      source,
+      random: () => 0.5, // no jitter
+      onStatus: (status) => statuses.push(status),
+    });
+  }
+
+  const delays = (statuses: InformerStatus[]): number[] =>
+    statuses.flatMap((s) => (s.phase === 'restarting' ? [s.delayMs] : []));
+
+  it('doubles from 0.8 s and caps at 30 s while the API server keeps failing', async () => {
+    const statuses: InformerStatus[] = [];
+    const informer = failingInformer(statuses);
+    informer.start();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(delays(statuses).slice(0, 8)).toEqual([
+      800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000, 30_000,
+    ]);
+    expect(informer.hasSynced()).toBe(false);
+    await informer.stop();
+  });
+
+  it('jitters each delay by at most 20 %', async () => {
+    const statuses: InformerStatus[] = [];
+    let dice = 0;
+    const informer = new Informer<V1Secret>({
+      source: {
+        list: () => Promise.reject(new Error('down')),
+        watch: () => Promise.reject(new Error('down')),
+      },
+      random: () => [0, 0.999][dice++ % 2]!,
+      onStatus: (status) => statuses.push(status),
+    });
+    informer.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    const [low, high] = delays(statuses);
+    expect(low).toBe(640); // 800 × 0.8
+    expect(high).toBeCloseTo(1_600 * 1.2, -1);
+    await informer.stop();
   });
 });
