@@ -154,7 +154,8 @@ function budgetPolicy(host: string, options: SecretReaderOptions): PipelinePolic
   };
   const feedBudget = (status: number, retryAfter: number | undefined): void => {
     if (status === 429) budget.throttled(host, retryAfter);
-    else budget.succeeded(host);
+    // The vault served the request (a 404 too); a 401 is only the challenge handshake.
+    else if (status < 500 && status !== 401) budget.succeeded(host);
   };
   return {
     name: 'kvsyncVaultBudgetPolicy',
