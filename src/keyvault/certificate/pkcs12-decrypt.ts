@@ -1,0 +1,100 @@
+// Password-based decryption of PKCS#12 contents, synchronously with node:crypto: PBES2 (PBKDF2
+// with AES or 3DES, what OpenSSL 3 and current Windows write) and the legacy PKCS#12 PBE
+// schemes (3DES and RC2, what older Windows, Key Vault imports of such files and
+// `openssl pkcs12 -legacy` write).
+import { createDecipheriv, pbkdf2Sync } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import type { AlgorithmIdentifier } from 'pkijs';
+import { PBES2Params, PBKDF2Params } from 'pkijs';
+import { PBES2_CIPHERS, PBKDF2_PRFS, PKCS12_PBE, OID } from './pkcs12-oids.ts';
+import { pkcs12Kdf } from './pkcs12-kdf.ts';
+import { rc2CbcDecrypt } from './rc2.ts';
+
+/** A file from a vault is untrusted input: an absurd iteration count would stall the operator. */
+export const MAX_ITERATIONS = 1_000_000;
+
+/** The same password in the two encodings PKCS#12 uses. */
+export interface Password {
+  /** UTF-16BE with terminator, for the PKCS#12 KDF (MAC and legacy PBE). */
+  readonly bmp: Uint8Array;
+  /** UTF-8, for PBKDF2 (PBES2). */
+  readonly utf8: Uint8Array;
+}
+
+/** Thrown for algorithms kvsync cannot decrypt; a wrong password is a plain Error. */
+export class UnsupportedAlgorithmError extends Error {
+  override readonly name = 'UnsupportedAlgorithmError';
+}
+
+export function checkIterations(iterations: number): void {
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
+    throw new UnsupportedAlgorithmError(
+      `iteration count ${iterations} is outside 1..${MAX_ITERATIONS}`,
+    );
+  }
+}
+
+function octets(value: unknown): Buffer {
+  if (!(value instanceof asn1js.OctetString)) throw new Error('expected an OCTET STRING');
+  return Buffer.from(value.getValue());
+}
+
+function decryptPkcs12Pbe(
+  scheme: { cipher: 'des-ede3-cbc' | 'des-ede-cbc' | 'rc2'; keyLength: number },
+  params: unknown,
+  data: Uint8Array,
+  password: Password,
+): Buffer {
+  // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
+  if (!(params instanceof asn1js.Sequence)) throw new Error('bad PKCS#12 PBE parameters');
+  const [salt, count] = params.valueBlock.value;
+  if (!(count instanceof asn1js.Integer)) throw new Error('bad PKCS#12 PBE parameters');
+  const iterations = count.valueBlock.valueDec;
+  checkIterations(iterations);
+  const saltBytes = octets(salt);
+  const key = pkcs12Kdf('sha1', password.bmp, saltBytes, iterations, 1, scheme.keyLength);
+  const iv = pkcs12Kdf('sha1', password.bmp, saltBytes, iterations, 2, 8);
+  if (scheme.cipher === 'rc2') return rc2CbcDecrypt(key, scheme.keyLength * 8, iv, data);
+  const decipher = createDecipheriv(scheme.cipher, key, iv);
+  return Buffer.concat([decipher.update(data), decipher.final()]);
+}
+
+function decryptPbes2(params: unknown, data: Uint8Array, password: Password): Buffer {
+  if (!(params instanceof asn1js.Sequence)) throw new Error('bad PBES2 parameters');
+  const pbes2 = new PBES2Params({ schema: params });
+  if (pbes2.keyDerivationFunc.algorithmId !== OID.pbkdf2) {
+    throw new UnsupportedAlgorithmError(
+      `key derivation ${pbes2.keyDerivationFunc.algorithmId} is not supported`,
+    );
+  }
+  const kdf = new PBKDF2Params({ schema: pbes2.keyDerivationFunc.algorithmParams });
+  const cipher = PBES2_CIPHERS[pbes2.encryptionScheme.algorithmId];
+  if (!cipher) {
+    throw new UnsupportedAlgorithmError(
+      `cipher ${pbes2.encryptionScheme.algorithmId} is not supported`,
+    );
+  }
+  const prf = kdf.prf ? PBKDF2_PRFS[kdf.prf.algorithmId] : 'sha1';
+  if (!prf)
+    throw new UnsupportedAlgorithmError(`PBKDF2 PRF ${kdf.prf?.algorithmId} is not supported`);
+  checkIterations(kdf.iterationCount);
+  const salt = octets(kdf.salt);
+  const iv = octets(pbes2.encryptionScheme.algorithmParams);
+  const key = pbkdf2Sync(password.utf8, salt, kdf.iterationCount, cipher.keyLength, prf);
+  const decipher = createDecipheriv(cipher.cipher, key, iv);
+  return Buffer.concat([decipher.update(data), decipher.final()]);
+}
+
+/** Decrypts `data` as described by `algorithm`. A wrong password throws (bad padding). */
+export function decryptWithPassword(
+  algorithm: AlgorithmIdentifier,
+  data: Uint8Array,
+  password: Password,
+): Buffer {
+  if (algorithm.algorithmId === OID.pbes2) {
+    return decryptPbes2(algorithm.algorithmParams, data, password);
+  }
+  const legacy = PKCS12_PBE[algorithm.algorithmId];
+  if (legacy) return decryptPkcs12Pbe(legacy, algorithm.algorithmParams, data, password);
+  throw new UnsupportedAlgorithmError(`encryption ${algorithm.algorithmId} is not supported`);
+}
