@@ -310,6 +310,43 @@ describe('Key Vault access and errors', () => {
   });
 });
 
+describe('reaching the doubles', () => {
+  it('keeps challenge resource verification meaningful: a foreign resource gets no token', async () => {
+    const rogue = azure.keyVault.createVault('rogue');
+    rogue.grant(paymentsClientId);
+    rogue.setSecret('bait', newValue('bait'));
+    rogue.challengeResource = 'https://vault.azure.net';
+    const client = secretClient(
+      workloadCredential(paymentsClientId, 'payments-app'),
+      noRetries,
+      'rogue',
+    );
+    const err = await refusal(client.getSecret('bait'));
+    expect(err.message).toContain(
+      "The challenge resource 'vault.azure.net' does not match the requested domain",
+    );
+    expect(azure.entra.tokenRequests()).toBe(0);
+    expect(azure.keyVault.counters.calls({ vault: 'rogue' })).toBe(0);
+  });
+
+  it('resolves only existing vaults and the login host; other hosts are refused by the proxy', async () => {
+    const client = secretClient(
+      workloadCredential(paymentsClientId, 'payments-app'),
+      noRetries,
+      'nosuchvault',
+    );
+    const missing = await refusal(client.getSecret('anything'));
+    expect(missing.message).toContain(
+      'proxy refused CONNECT nosuchvault.vault.localtest:443: HTTP/1.1 502',
+    );
+
+    const pipeline = createPipelineFromOptions({ ...azure.clientOptions, ...noRetries });
+    const request = createPipelineRequest({ url: 'https://example.com/', method: 'GET' });
+    const foreign = await refusal(pipeline.sendRequest(createDefaultHttpClient(), request));
+    expect(foreign.message).toContain('proxy refused CONNECT example.com:443: HTTP/1.1 403');
+  });
+});
+
 describe('secrets through the SDK', () => {
   it('lists 60 secrets in 3 pages of at most 25 with nextLink', async () => {
     const paging = azure.keyVault.createVault('paging');

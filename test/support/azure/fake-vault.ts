@@ -26,6 +26,12 @@ export class FakeVault {
   readonly store: VaultStore;
   readonly faults: VaultFaults;
   readonly access = new VaultAccess();
+  /**
+   * Set to make this vault's challenge name another resource (e.g. `https://vault.azure.net`),
+   * like a foreign server posing as Key Vault: the SDK's resource verification must refuse it
+   * and no token may be sent.
+   */
+  challengeResource: string | undefined;
 
   constructor(name: string, url: string, tenantId: string, now: () => Date) {
     this.name = name;

@@ -177,7 +177,7 @@ export class FakeKeyVault {
 
   #challenge(vault: FakeVault): Record<string, string> {
     return {
-      'www-authenticate': `Bearer authorization="${this.#options.authorityHost}/${vault.tenantId}", resource="${this.resource}"`,
+      'www-authenticate': `Bearer authorization="${this.#options.authorityHost}/${vault.tenantId}", resource="${vault.challengeResource ?? this.resource}"`,
     };
   }
 
