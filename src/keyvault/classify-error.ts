@@ -98,7 +98,10 @@ function classifyStatus(
     );
   }
   if (status === 403) {
-    return new VaultError('Forbidden', forbiddenMessage(subject, codes) + codeText, options);
+    const message = isNetworkRefusal(err, codes)
+      ? `the vault's network rules do not let kvsync reach ${subject}: allow the cluster's egress address or use a private endpoint`
+      : forbiddenMessage(subject, codes);
+    return new VaultError('Forbidden', message + codeText, options);
   }
   if (status === 401) {
     return new VaultError(
@@ -133,9 +136,6 @@ function forbiddenMessage(subject: string, codes: readonly string[]): string {
   const has = (code: string) => codes.some((c) => c.toLowerCase() === code.toLowerCase());
   const rbac = 'assign the "Key Vault Secrets User" role on the vault to this identity';
   const policy = 'add an access policy for this identity with the secret permissions get and list';
-  if (has('ForbiddenByFirewall')) {
-    return `the vault's network rules do not let kvsync reach ${subject}: allow the cluster's egress address or use a private endpoint`;
-  }
   if (has('ForbiddenByRbac')) return `the identity may not read ${subject}: ${rbac}`;
   if (has('ForbiddenByPolicy') || has('AccessDenied')) {
     return `the identity may not read ${subject}: ${policy}`;
@@ -143,8 +143,21 @@ function forbiddenMessage(subject: string, codes: readonly string[]): string {
   return `the identity may not read ${subject}: ${rbac} (RBAC vaults), or ${policy} (access-policy vaults)`;
 }
 
+// "Operation get is not allowed on a disabled secret." (inner code SecretDisabled). Not any
+// "disabled": "Public network access is disabled ..." is a network refusal, not a disabled object.
 function isDisabled(err: RestError, codes: readonly string[]): boolean {
-  return /disabled/i.test(err.message) || codes.some((code) => /disabled/i.test(code));
+  if (isNetworkRefusal(err, codes)) return false;
+  return (
+    /\bdisabled (secret|certificate|key)\b/i.test(err.message) ||
+    codes.some((code) => /^(Secret|Certificate|Key|Object)Disabled$/i.test(code))
+  );
+}
+
+function isNetworkRefusal(err: RestError, codes: readonly string[]): boolean {
+  return (
+    codes.some((code) => /^ForbiddenBy(Firewall|Connection)$/i.test(code)) ||
+    /public network access is disabled|client address is not authorized/i.test(err.message)
+  );
 }
 
 /** Key Vault's error code and inner codes, e.g. `Forbidden/ForbiddenByRbac`. */

@@ -137,6 +137,23 @@ const cases: Case[] = [
     message: /network rules/,
   },
   {
+    name: '403 with public network access disabled is a network refusal, not a disabled secret',
+    err: kvError(403, {
+      code: 'Forbidden',
+      message:
+        'Public network access is disabled and request is not from a trusted service nor via an approved private link.',
+      inner: 'ForbiddenByConnection',
+    }),
+    kind: 'Forbidden',
+    message: /network rules/,
+  },
+  {
+    name: '403 with only the inner code SecretDisabled',
+    err: kvError(403, { code: 'Forbidden', message: 'Forbidden', inner: 'SecretDisabled' }),
+    kind: 'Disabled',
+    message: /is disabled in Key Vault/,
+  },
+  {
     name: '401 after a token',
     err: kvError(401, { code: 'Unauthorized', message: 'AKV10032: Invalid issuer.' }),
     kind: 'Unauthenticated',
