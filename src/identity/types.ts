@@ -1,6 +1,7 @@
 // Which Azure identity reads a VaultSecret's vault. Resolution never calls Key Vault; it may ask
 // the API server for a ServiceAccount token and Entra ID for an access token, both cached.
 import type { VaultSecret } from '../api/vault-secret.ts';
+import type { IdentityHints } from '../keyvault/classify-error.ts';
 import type { VaultIdentity } from '../keyvault/types.ts';
 
 export type IdentityReason = 'IdentityNotAllowed' | 'IdentityError';
@@ -15,6 +16,15 @@ export class IdentityError extends Error {
   }
 }
 
-export interface IdentityResolver {
-  resolve(vaultSecret: VaultSecret): Promise<VaultIdentity>;
+/** A VaultIdentity plus what is known about it, so Entra ID refusals can say what to fix. */
+export interface ResolvedIdentity extends VaultIdentity {
+  /** Pass to createSecretReader's `identityHints`. Never holds a secret. */
+  readonly hints?: IdentityHints;
 }
+
+export interface IdentityResolver {
+  resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity>;
+}
+
+/** `serviceaccount`: a TokenRequest to the API server; `entra`: a token exchange with Entra ID. */
+export type TokenRequestKind = 'serviceaccount' | 'entra';

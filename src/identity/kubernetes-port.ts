@@ -1,0 +1,114 @@
+// The three Kubernetes calls identity resolution needs, behind a port so the caching and error
+// logic is tested without an API server. The real implementation is on client-node's CoreV1Api.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { statusCodeOf } from '../kube/api-errors.ts';
+import { IdentityError } from './types.ts';
+
+export interface ServiceAccountInfo {
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface ServiceAccountToken {
+  /** A JWT; never logged. */
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+export interface TokenRequestSpec {
+  readonly audience: string;
+  readonly expirationSeconds: number;
+}
+
+export interface KubernetesPort {
+  /** Undefined when the ServiceAccount does not exist. */
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccountInfo | undefined>;
+  /** A TokenRequest; throws IdentityError when the ServiceAccount does not exist. */
+  createToken(
+    namespace: string,
+    name: string,
+    spec: TokenRequestSpec,
+  ): Promise<ServiceAccountToken>;
+  /** The Secret's data decoded as UTF-8; undefined when the Secret does not exist. */
+  getSecret(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
+}
+
+export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return {
+    async getServiceAccount(namespace, name) {
+      const account = await orUndefined(
+        core.readNamespacedServiceAccount({ namespace, name }),
+        `read ServiceAccount ${name}`,
+        namespace,
+      );
+      return account && { annotations: { ...account.metadata?.annotations } };
+    },
+
+    async createToken(namespace, name, spec) {
+      const response = await orUndefined(
+        core.createNamespacedServiceAccountToken({
+          namespace,
+          name,
+          body: { spec: { audiences: [spec.audience], expirationSeconds: spec.expirationSeconds } },
+        }),
+        `request a token for ServiceAccount ${name} (serviceaccounts/token create)`,
+        namespace,
+      );
+      if (!response) throw serviceAccountNotFound(namespace, name);
+      const token = response.status?.token;
+      if (!token)
+        throw new Error(`TokenRequest for ServiceAccount ${namespace}/${name} returned no token`);
+      const expiresAt = response.status?.expirationTimestamp;
+      return {
+        token,
+        expiresAt: expiresAt
+          ? new Date(expiresAt)
+          : new Date(Date.now() + spec.expirationSeconds * 1000),
+      };
+    },
+
+    async getSecret(namespace, name) {
+      const secret = await orUndefined(
+        core.readNamespacedSecret({ namespace, name }),
+        `read Secret ${name}`,
+        namespace,
+      );
+      if (!secret) return undefined;
+      return Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value, 'base64').toString('utf8'),
+        ]),
+      );
+    },
+  };
+}
+
+export function serviceAccountNotFound(namespace: string, name: string): IdentityError {
+  return new IdentityError(
+    'IdentityError',
+    `ServiceAccount ${name} not found in namespace ${namespace}: create it, or change spec.vault.identity.serviceAccountName`,
+  );
+}
+
+/** 404 is an answer (undefined); 403 is kvsync's RBAC, which the user's status should name. */
+async function orUndefined<T>(
+  call: Promise<T>,
+  action: string,
+  namespace: string,
+): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    const status = statusCodeOf(error);
+    if (status === 404) return undefined;
+    if (status === 403) {
+      throw new IdentityError(
+        'IdentityError',
+        `kvsync is not allowed to ${action} in namespace ${namespace}; check kvsync's RBAC`,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+// A bounded map that forgets the least recently used entry: credentials and tokens are cached per
+// identity, and a cluster with many namespaces must not grow the cache without end.
+
+export class LruCache<K, V> {
+  readonly #max: number;
+  readonly #entries = new Map<K, V>();
+
+  constructor(max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`LRU size must be >= 1: ${max}`);
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: K): V | undefined {
+    const value = this.#entries.get(key);
+    if (value === undefined) return undefined;
+    // Map keeps insertion order: re-inserting makes this the most recently used.
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    while (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  delete(key: K): void {
+    this.#entries.delete(key);
+  }
+
+  /** The cached value, or a new one made by `make` (and cached). */
+  getOrCreate(key: K, make: () => V): V {
+    const cached = this.get(key);
+    if (cached !== undefined) return cached;
+    const value = make();
+    this.set(key, value);
+    return value;
+  }
+}

@@ -1,0 +1,170 @@
+// Resolves the identity a VaultSecret reads with: the operator's own (where allowed), a
+// ServiceAccount of its namespace federated with Entra ID, or a client secret stored in its
+// namespace. Credentials are cached per identity key, so Entra ID access tokens (cached inside
+// each credential by MSAL) and ServiceAccount tokens are reused across reconciles.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { TokenCredential } from '@azure/core-auth';
+import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
+import type { VaultSecret } from '../api/vault-secret.ts';
+import { withExchangeCounter, type AzureCredentialOptions } from './azure-options.ts';
+import { defaultIdentityFromEnv, type DefaultIdentity } from './default-identity.ts';
+import {
+  clientSecretContent,
+  serviceAccountIds,
+  type ClientSecretContent,
+} from './identity-ids.ts';
+import { serviceAccountNotFound, type KubernetesPort } from './kubernetes-port.ts';
+import { LruCache } from './lru-cache.ts';
+import {
+  defaultIdentityNotAllowed,
+  mayUseDefaultIdentity,
+  noDefaultIdentity,
+  type NamespaceList,
+} from './namespace-policy.ts';
+import { ServiceAccountTokens } from './service-account-tokens.ts';
+import {
+  IdentityError,
+  type IdentityResolver,
+  type ResolvedIdentity,
+  type TokenRequestKind,
+} from './types.ts';
+
+export interface IdentityResolverOptions {
+  readonly kubernetes: KubernetesPort;
+  /** Authority host, instance discovery and HTTP options for every credential. */
+  readonly azureOptions: AzureCredentialOptions;
+  /** AZURE_* variables of the operator's own identity; AZURE_TENANT_ID is also the default tenant. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Namespaces that may use the operator's own identity. */
+  readonly defaultIdentityNamespaces: NamespaceList;
+  /** Every TokenRequest and every request to Entra ID's token endpoint. */
+  readonly onTokenRequest?: (kind: TokenRequestKind) => void;
+  /** Credentials kept (least recently used dropped). Default 1000. */
+  readonly maxIdentities?: number;
+  /** ServiceAccount token lifetime asked for (>= 600). Default 3600. */
+  readonly tokenExpirationSeconds?: number;
+  readonly now?: () => number;
+}
+
+export function createIdentityResolver(options: IdentityResolverOptions): IdentityResolver {
+  const azureOptions = withExchangeCounter(
+    options.azureOptions,
+    options.onTokenRequest && (() => options.onTokenRequest?.('entra')),
+  );
+  const defaultIdentity = defaultIdentityFromEnv(options.env, azureOptions);
+  const operatorTenantId = options.env.AZURE_TENANT_ID?.trim() || undefined;
+  const maxIdentities = options.maxIdentities ?? 1000;
+  const credentials = new LruCache<string, TokenCredential>(maxIdentities);
+  const secretKeys = new LruCache<string, string>(maxIdentities);
+  const tokens = new ServiceAccountTokens({
+    kubernetes: options.kubernetes,
+    maxEntries: maxIdentities,
+    ...(options.tokenExpirationSeconds === undefined
+      ? {}
+      : { expirationSeconds: options.tokenExpirationSeconds }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onTokenRequest: () => options.onTokenRequest?.('serviceaccount'),
+  });
+  // Keyed hashes of client secrets: stable for this process, useless to anyone who sees a key.
+  const hashKey = randomBytes(32);
+  const contentHash = (content: ClientSecretContent): string =>
+    createHmac('sha256', hashKey)
+      .update(JSON.stringify([content.tenantId, content.clientId, content.clientSecret]))
+      .digest('hex')
+      .slice(0, 16);
+
+  const viaDefault = (namespace: string): DefaultIdentity => {
+    if (!mayUseDefaultIdentity(namespace, options.defaultIdentityNamespaces)) {
+      throw defaultIdentityNotAllowed(namespace);
+    }
+    if (!defaultIdentity) throw noDefaultIdentity();
+    return defaultIdentity;
+  };
+
+  const viaServiceAccount = async (
+    namespace: string,
+    name: string,
+    spec: Overrides,
+  ): Promise<ResolvedIdentity> => {
+    const account = await options.kubernetes.getServiceAccount(namespace, name);
+    if (!account) {
+      tokens.forget(namespace, name);
+      throw serviceAccountNotFound(namespace, name);
+    }
+    const { clientId, tenantId } = serviceAccountIds(
+      { namespace, name, ...account },
+      spec,
+      operatorTenantId,
+    );
+    const key = `sa:${namespace}/${name}:${clientId}`;
+    const credential = credentials.getOrCreate(
+      `${key}|${tenantId}`,
+      () =>
+        new ClientAssertionCredential(
+          tenantId,
+          clientId,
+          () => tokens.get(namespace, name),
+          azureOptions,
+        ),
+    );
+    const issuer = tokens.issuerOf(namespace, name);
+    const subject = `system:serviceaccount:${namespace}:${name}`;
+    return {
+      key,
+      credential,
+      hints: { clientId, tenantId, subject, ...(issuer ? { issuer } : {}) },
+    };
+  };
+
+  const viaClientSecret = async (
+    namespace: string,
+    name: string,
+    spec: Overrides,
+  ): Promise<ResolvedIdentity> => {
+    const data = await options.kubernetes.getSecret(namespace, name);
+    if (!data) {
+      throw new IdentityError(
+        'IdentityError',
+        `Secret ${name} not found in namespace ${namespace} (spec.vault.identity.clientSecretRef): ` +
+          'create it with keys tenantId, clientId and clientSecret',
+      );
+    }
+    const content = clientSecretContent({ namespace, name, data }, spec);
+    const key = `secret:${namespace}/${name}:${contentHash(content)}`;
+    // A rotated client secret gets a new key; the credential holding the old one is dropped.
+    const previous = secretKeys.get(`${namespace}/${name}`);
+    if (previous !== undefined && previous !== key) credentials.delete(previous);
+    secretKeys.set(`${namespace}/${name}`, key);
+    const credential = credentials.getOrCreate(
+      key,
+      () =>
+        new ClientSecretCredential(
+          content.tenantId,
+          content.clientId,
+          content.clientSecret,
+          azureOptions,
+        ),
+    );
+    return { key, credential, hints: { clientId: content.clientId, tenantId: content.tenantId } };
+  };
+
+  return {
+    async resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity> {
+      const namespace = vaultSecret.metadata.namespace;
+      const identity = vaultSecret.spec.vault.identity;
+      const overrides: Overrides = { clientId: identity?.clientId, tenantId: identity?.tenantId };
+      if (identity?.serviceAccountName !== undefined) {
+        return await viaServiceAccount(namespace, identity.serviceAccountName, overrides);
+      }
+      if (identity?.clientSecretRef !== undefined) {
+        return await viaClientSecret(namespace, identity.clientSecretRef.name, overrides);
+      }
+      return viaDefault(namespace);
+    },
+  };
+}
+
+interface Overrides {
+  readonly clientId: string | undefined;
+  readonly tenantId: string | undefined;
+}
