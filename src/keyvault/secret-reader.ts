@@ -60,7 +60,6 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 export function createSecretReader(options: SecretReaderOptions): VaultReader {
   const { url, host } = parseVaultUrl(options.vaultUrl);
-  const timeout = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const hints = options.identityHints ?? {};
   const clientOptions = options.clientOptions ?? {};
   const client = new SecretClient(url, options.credential, {
@@ -68,7 +67,10 @@ export function createSecretReader(options: SecretReaderOptions): VaultReader {
     retryOptions: { maxRetries: 0, ...clientOptions.retryOptions },
     additionalPolicies: [
       ...(clientOptions.additionalPolicies ?? []),
-      { policy: budgetPolicy(host, options), position: 'perRetry' },
+      {
+        policy: budgetPolicy(host, options, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS),
+        position: 'perRetry',
+      },
     ],
   });
 
@@ -78,10 +80,7 @@ export function createSecretReader(options: SecretReaderOptions): VaultReader {
     async getSecret(name: string, version?: string): Promise<SecretValue> {
       checkName(name, version);
       try {
-        const secret = await client.getSecret(name, {
-          ...(version === undefined ? {} : { version }),
-          requestOptions: { timeout },
-        });
+        const secret = await client.getSecret(name, version === undefined ? {} : { version });
         if (secret.value === undefined || secret.properties.version === undefined) {
           throw new VaultError('Invalid', `Key Vault returned secret "${name}" without a value`, {
             objectName: name,
@@ -98,9 +97,7 @@ export function createSecretReader(options: SecretReaderOptions): VaultReader {
     },
 
     async *listSecretPages(): AsyncIterable<readonly ObjectProperties[]> {
-      const pages = client
-        .listPropertiesOfSecrets({ requestOptions: { timeout } })
-        .byPage({ maxPageSize: PAGE_SIZE });
+      const pages = client.listPropertiesOfSecrets().byPage({ maxPageSize: PAGE_SIZE });
       while (true) {
         let page: IteratorResult<SecretProperties[]>;
         try {
@@ -141,8 +138,12 @@ export function toObjectProperties(p: SecretProperties): ObjectProperties {
   };
 }
 
-/** Budget and metrics around each HTTP request the SDK sends, retries and handshakes included. */
-function budgetPolicy(host: string, options: SecretReaderOptions): PipelinePolicy {
+/** Budget, timeout and metrics around each HTTP request the SDK sends, handshakes included. */
+function budgetPolicy(
+  host: string,
+  options: SecretReaderOptions,
+  timeoutMs: number,
+): PipelinePolicy {
   const { budget, onRequest } = options;
   const report = (request: PipelineRequest, started: number, code: string): void => {
     onRequest?.({
@@ -161,6 +162,8 @@ function budgetPolicy(host: string, options: SecretReaderOptions): PipelinePolic
     name: 'kvsyncVaultBudgetPolicy',
     async sendRequest(request, next): Promise<PipelineResponse> {
       await budget.acquire(host, request.abortSignal);
+      // Here, not per call: the SDK fetches list pages after the first without call options.
+      if (!(request.timeout > 0)) request.timeout = timeoutMs;
       const started = performance.now();
       try {
         const response = await next(request);

@@ -26,11 +26,13 @@ type Fault = { status: number; headers?: Record<string, string>; body?: unknown 
 /** Just enough Key Vault: challenge, get latest/version, list with nextLink, scripted faults. */
 function fakeVault(secretCount: number) {
   const requests: string[] = [];
+  const timeouts: number[] = [];
   const faults: Fault[] = [];
   const httpClient: HttpClient = {
     sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
       const url = new URL(request.url);
       requests.push(`${request.method} ${url.pathname}${decodeURIComponent(url.search)}`);
+      timeouts.push(request.timeout);
       const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) =>
         Promise.resolve({
           request,
@@ -77,7 +79,7 @@ function fakeVault(secretCount: number) {
       });
     },
   };
-  return { httpClient, requests, faults };
+  return { httpClient, requests, timeouts, faults };
 }
 
 function setup(secretCount = 0) {
@@ -133,6 +135,13 @@ describe('createSecretReader', () => {
       [HOST, 'getSecret', '200'],
     ]);
     expect(reader.vaultUrl).toBe(`${VAULT}/`);
+  });
+
+  it('bounds every request by the request timeout', async () => {
+    const { reader, vault } = setup(30);
+    await reader.getSecret('db');
+    await collect(reader.listSecretPages());
+    expect(new Set(vault.timeouts)).toEqual(new Set([30_000]));
   });
 
   it('reads a given version', async () => {
