@@ -6,11 +6,11 @@
 import { spawn, execFile } from 'node:child_process';
 import { generateKeyPair } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -48,7 +48,7 @@ export interface ControlPlane extends ControlPlaneInfo {
   /** Resolves with a description if a component dies before stop() was called. */
   crashed: Promise<string>;
   /** Stops everything (controller manager, API server, etcd) and removes `dir` if we made it. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface StartOptions {
@@ -62,97 +62,100 @@ export interface StartOptions {
 
 const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
 const READY_TIMEOUT_MS = 90_000;
+const ATTEMPTS = 3;
 
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
   const started = performance.now();
   const log = options.log ?? (() => {});
   const binDir = await resolveBinDir(options.binDir);
-  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'kvsync-cp-')));
-  const ownsDir = options.dir === undefined;
+  for (let attempt = 1; ; attempt++) {
+    const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'kvsync-cp-')));
+    try {
+      return await launch({ binDir, dir, removeDirOnStop: !options.dir, log, started });
+    } catch (err) {
+      // Free ports are picked before the servers bind them; another process can win the race.
+      if (!(err instanceof PortTakenError) || options.dir || attempt === ATTEMPTS) throw err;
+      log(`${err.message}; retrying on other ports`);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+interface LaunchOptions {
+  binDir: string;
+  dir: string;
+  removeDirOnStop: boolean;
+  log: (message: string) => void;
+  started: number;
+}
+
+async function launch({
+  binDir,
+  dir,
+  removeDirOnStop,
+  log,
+  started,
+}: LaunchOptions): Promise<ControlPlane> {
   const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const processes: Supervised[] = [];
-  const tracked = track(processes);
-  let stopping = false;
-
-  const stopAll = async () => {
-    stopping = true;
-    // Reverse start order: the controller manager and API server want their backends until the end.
-    for (const p of [...processes].reverse()) await p.stop();
-    untrack(tracked);
+  let stopping: Promise<void> | undefined;
+  const stopAll = (removeDir: boolean) => {
+    stopping ??= (async () => {
+      // Reverse start order: the controller manager and API server need their backends to the end.
+      for (const p of [...processes].reverse()) await p.stop();
+      if (removeDir) await rm(dir, { recursive: true, force: true });
+      untrack(entry);
+    })();
+    return stopping;
   };
+  const entry: Running = {
+    processes,
+    ownedDir: removeDirOnStop ? dir : undefined,
+    stop: () => stopAll(removeDirOnStop),
+  };
+  track(entry);
+  const start = async (name: string, args: string[]) => {
+    const logPath = path.join(dir, `${name}.log`);
+    processes.push(
+      await startSupervised({ name, command: path.join(binDir, name), args, logPath }),
+    );
+  };
+  const untilReady = (what: string, check: () => Promise<boolean>) =>
+    pollUntil(what, check, processes).then(() => log(`${what} (${since()})`));
 
   try {
-    const [etcdClient, etcdPeer, apiPort, kcmPort] = await freePorts(4);
+    const [etcdClient, etcdPeer, apiPort, kcmPort] = (await freePorts(4)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const server = `https://127.0.0.1:${apiPort}`;
+    const etcd = `http://127.0.0.1:${etcdClient}`;
     const pki = await createPki(path.join(dir, 'pki'));
     const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
-    const kcmKubeconfig = path.join(dir, 'kube-controller-manager.kubeconfig');
+    const kcmKubeconfigPath = path.join(dir, 'kube-controller-manager.kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, pki.ca, pki.admin, 'kvsync-admin'), {
       mode: 0o600,
     });
     await writeFile(
-      kcmKubeconfig,
+      kcmKubeconfigPath,
       kubeconfig(server, pki.ca, pki.kcm, 'system:kube-controller-manager'),
       {
         mode: 0o600,
       },
     );
     const admin: Tls = { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
-    const anonymous: Tls = { ca: pki.ca.cert };
 
-    const start = async (name: string, args: string[]) => {
-      const p = await startSupervised({
-        name,
-        command: path.join(binDir, name),
-        args,
-        logPath: path.join(dir, `${name}.log`),
-      });
-      processes.push(p);
-      return p;
-    };
-    const untilReady = (what: string, check: () => Promise<boolean>) =>
-      pollUntil(what, check, processes).then(() => log(`${what} (${since()})`));
-
-    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const peerUrl = `http://127.0.0.1:${etcdPeer}`;
-    await start('etcd', [
-      '--name=default',
-      `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=default=${peerUrl}`,
-      '--initial-cluster-state=new',
-      // Test data is disposable; fsync is most of etcd's latency on slow disks.
-      '--unsafe-no-fsync=true',
-    ]);
+    await start('etcd', etcdArgs(dir, etcd, `http://127.0.0.1:${etcdPeer}`));
     await untilReady('etcd healthy', async () => {
-      const res = await fetch(`${etcdUrl}/health`).catch(() => undefined);
-      return res?.ok === true && ((await res.json()) as { health?: string }).health === 'true';
+      const res = await fetch(`${etcd}/health`);
+      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
     });
 
-    await start('kube-apiserver', [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${path.join(dir, 'kube-apiserver')}`,
-      `--tls-cert-file=${pki.serving.certFile}`,
-      `--tls-private-key-file=${pki.serving.keyFile}`,
-      `--client-ca-file=${pki.ca.certFile}`,
-      '--authorization-mode=RBAC',
-      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-      '--allow-privileged=true',
-      // The issuer is the API server itself, so its discovery document and JWKS are real and
-      // reachable; api-audiences defaults to the issuer.
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${pki.serviceAccount.publicKeyFile}`,
-      `--service-account-signing-key-file=${pki.serviceAccount.privateKeyFile}`,
-      // No kubernetes Service endpoints: a loopback address is not a valid endpoint and the
-      // default lease reconciler would log errors forever.
-      '--endpoint-reconciler-type=none',
-    ]);
+    await start('kube-apiserver', apiServerArgs(dir, etcd, apiPort, server, pki));
     await untilReady(
       'kube-apiserver ready',
       async () => (await httpsRequest(`${server}/readyz`, admin)).status === 200,
@@ -160,39 +163,24 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
 
     // Let verifiers outside the cluster (the Entra ID test double) read discovery and JWKS, as an
     // AKS OIDC issuer allows; by default only authenticated callers may.
-    const binding = await httpsRequest(
-      `${server}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`,
-      admin,
-      {
-        method: 'POST',
-        body: JSON.stringify(discoveryBinding()),
-      },
-    );
+    const clusterRoleBindings = `${server}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`;
+    const binding = await httpsRequest(clusterRoleBindings, admin, {
+      method: 'POST',
+      body: discoveryBinding(),
+    });
     if (binding.status !== 201) {
       throw new Error(
-        `could not bind issuer discovery to system:unauthenticated: ${binding.status} ${binding.body}`,
+        `could not open issuer discovery to anonymous callers: ${binding.status} ${binding.body}`,
       );
     }
 
-    await start('kube-controller-manager', [
-      `--kubeconfig=${kcmKubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--cert-dir=${path.join(dir, 'kube-controller-manager')}`,
-      '--leader-elect=false',
-      // Only what tests rely on: ownerReference garbage collection, namespace deletion, the
-      // `default` ServiceAccount per namespace, and filling the aggregated admin/edit/view roles.
-      '--controllers=garbagecollector,namespace,serviceaccount,clusterrole-aggregation',
-      // Each controller acts as its own ServiceAccount (TokenRequest), with the bootstrap RBAC
-      // roles a real cluster gives it, instead of one superuser identity.
-      '--use-service-account-credentials=true',
-      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-    ]);
+    await start('kube-controller-manager', controllerManagerArgs(dir, kcmKubeconfigPath, kcmPort));
     await Promise.all([
       untilReady('kube-controller-manager healthy', async () => {
         const res = await httpsRequest(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true });
         return res.status === 200;
       }),
+      // Created by the serviceaccount controller: proves the controllers run, not just the server.
       untilReady('default ServiceAccount created', async () => {
         const res = await httpsRequest(
           `${server}/api/v1/namespaces/default/serviceaccounts/default`,
@@ -201,22 +189,19 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         return res.status === 200;
       }),
       untilReady('issuer discovery open to anonymous callers', async () => {
-        const res = await httpsRequest(`${server}/openid/v1/jwks`, anonymous);
+        const res = await httpsRequest(`${server}/openid/v1/jwks`, { ca: pki.ca.cert });
         return res.status === 200;
       }),
     ]);
 
     const crashed = Promise.race(
-      processes.map((p) =>
-        p.exited.then((exit) =>
-          stopping
-            ? new Promise<string>(() => {})
-            : `${p.name} exited (${describeExit(exit)}); see ${p.logPath}`,
-        ),
-      ),
+      processes.map(async (p) => {
+        const exit = await p.exited;
+        return stopping
+          ? new Promise<string>(() => {})
+          : `${p.name} exited (${describeExit(exit)}); see ${p.logPath}`;
+      }),
     );
-    let stopped: Promise<void> | undefined;
-    const startupMs = Math.round(performance.now() - started);
     log(`control plane ready at ${server} in ${since()}`);
     return {
       kubeconfigPath,
@@ -231,24 +216,82 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         supervisorPid,
         logPath,
       })),
-      startupMs,
+      startupMs: Math.round(performance.now() - started),
       crashed,
-      stop: () => {
-        stopped ??= stopAll().then(() =>
-          ownsDir ? rm(dir, { recursive: true, force: true }) : undefined,
-        );
-        return stopped;
-      },
+      stop: entry.stop,
     };
   } catch (err) {
-    await stopAll();
-    throw new Error(
-      `control plane failed to start: ${(err as Error).message}\n${await logTails(processes)}`,
-      {
-        cause: err,
-      },
+    await stopAll(false); // keep the logs
+    const logs = await Promise.all(
+      processes.map(async (p) => readFile(p.logPath, 'utf8').catch(() => '')),
     );
+    const message = `control plane failed to start: ${(err as Error).message}`;
+    if (logs.some((text) => text.includes('address already in use')))
+      throw new PortTakenError(message);
+    throw new Error(`${message}\n${logTails(processes, logs)}`, { cause: err });
   }
+}
+
+function etcdArgs(dir: string, clientUrl: string, peerUrl: string): string[] {
+  return [
+    '--name=default',
+    `--data-dir=${path.join(dir, 'etcd')}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=default=${peerUrl}`,
+    '--initial-cluster-state=new',
+    // Test data is disposable, and fsync is most of etcd's latency on slow disks.
+    '--unsafe-no-fsync=true',
+  ];
+}
+
+function apiServerArgs(
+  dir: string,
+  etcd: string,
+  port: number,
+  server: string,
+  pki: Pki,
+): string[] {
+  return [
+    `--etcd-servers=${etcd}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${path.join(dir, 'kube-apiserver')}`,
+    `--tls-cert-file=${pki.serving.certFile}`,
+    `--tls-private-key-file=${pki.serving.keyFile}`,
+    `--client-ca-file=${pki.ca.certFile}`,
+    '--authorization-mode=RBAC',
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+    '--allow-privileged=true',
+    // The issuer is the API server itself, so its discovery document and JWKS are real and
+    // reachable; --api-audiences defaults to the issuer.
+    `--service-account-issuer=${server}`,
+    `--service-account-key-file=${pki.serviceAccount.publicKeyFile}`,
+    `--service-account-signing-key-file=${pki.serviceAccount.privateKeyFile}`,
+    // No endpoints for the `kubernetes` Service: a loopback address is not a valid endpoint and
+    // the default lease reconciler would log errors forever.
+    '--endpoint-reconciler-type=none',
+  ];
+}
+
+function controllerManagerArgs(dir: string, kubeconfigPath: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfigPath}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${path.join(dir, 'kube-controller-manager')}`,
+    '--leader-elect=false',
+    // Only what tests rely on: ownerReference garbage collection, namespace deletion, the
+    // `default` ServiceAccount per namespace, and filling the aggregated admin/edit/view roles.
+    '--controllers=garbagecollector,namespace,serviceaccount,clusterrole-aggregation',
+    // Each controller acts as its own ServiceAccount (via TokenRequest) with the bootstrap RBAC
+    // roles a real cluster gives it, rather than as one superuser.
+    '--use-service-account-credentials=true',
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+  ];
 }
 
 /** The bin directory: the option, $KVSYNC_BIN_DIR, or the (cached) build's output. */
@@ -281,25 +324,38 @@ async function buildControlPlane(): Promise<string> {
 
 // --- process bookkeeping: nothing outlives us --------------------------------------------------
 
-const running = new Set<Supervised[]>();
-const signalHandlers = new Map<NodeJS.Signals, () => void>();
-
-function onExit(): void {
-  // Synchronous last resort; the supervisors also see their stdin close and stop the servers.
-  for (const processes of running) for (const p of processes) killQuietly(p.pid, 'SIGTERM');
+interface Running {
+  processes: readonly Supervised[];
+  /** Removed on stop and on exit. */
+  ownedDir: string | undefined;
+  stop: () => Promise<void>;
 }
 
-function track(processes: Supervised[]): Supervised[] {
+const running = new Set<Running>();
+const signalHandlers = new Map<NodeJS.Signals, () => void>();
+let stoppingOnSignal = false;
+
+function onExit(): void {
+  // The process is exiting without stop() (e.g. vitest's Ctrl-C handler calls process.exit), so
+  // only synchronous work happens: kill the servers outright and remove their directory.
+  for (const { processes, ownedDir } of running) {
+    for (const p of processes) killQuietly(p.pid, 'SIGKILL');
+    if (ownedDir) rmSync(ownedDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+function track(entry: Running): void {
   if (running.size === 0) {
     process.on('exit', onExit);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const handler = () => {
         // Listening replaced the default action (exit). Restore it afterwards unless someone
-        // else, e.g. a CLI or vitest, handles the signal and decides when to exit.
+        // else, e.g. a CLI or vitest, handles the signal and decides when to exit. The exit
+        // handler stays registered until each stop() is done, in case they exit sooner.
         const alone = process.listenerCount(signal) === 1;
-        const all = [...running];
-        untrackAll();
-        void Promise.all(all.map((ps) => Promise.all(ps.map((p) => p.stop())))).finally(() => {
+        if (alone && stoppingOnSignal) process.exit(128 + osConstants.signals[signal]);
+        stoppingOnSignal = true;
+        void Promise.all([...running].map((cp) => cp.stop())).finally(() => {
           if (alone) process.kill(process.pid, signal);
         });
       };
@@ -307,31 +363,29 @@ function track(processes: Supervised[]): Supervised[] {
       process.on(signal, handler);
     }
   }
-  running.add(processes);
-  return processes;
+  running.add(entry);
 }
 
-function untrack(processes: Supervised[]): void {
-  running.delete(processes);
-  if (running.size === 0) untrackAll();
+function untrack(entry: Running): void {
+  running.delete(entry);
+  if (running.size === 0) removeProcessHooks();
 }
 
-function untrackAll(): void {
+function removeProcessHooks(): void {
   running.clear();
+  stoppingOnSignal = false;
   process.removeListener('exit', onExit);
   for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
   signalHandlers.clear();
 }
 
-async function logTails(processes: readonly Supervised[]): Promise<string> {
-  const parts = await Promise.all(
-    processes.map(async (p) => {
-      const text = await readFile(p.logPath, 'utf8').catch(() => '');
-      const tail = text.trimEnd().split('\n').slice(-15).join('\n');
+function logTails(processes: readonly Supervised[], logs: readonly string[]): string {
+  return processes
+    .map((p, i) => {
+      const tail = (logs[i] ?? '').trimEnd().split('\n').slice(-15).join('\n');
       return `--- ${p.name}: ${p.logPath} (last lines)\n${tail}`;
-    }),
-  );
-  return parts.join('\n');
+    })
+    .join('\n');
 }
 
 async function pollUntil(
@@ -341,10 +395,8 @@ async function pollUntil(
 ): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let died: string | undefined;
-  const watchers = processes.map((p) =>
-    p.exited.then((exit) => (died ??= `${p.name} exited (${describeExit(exit)})`)),
-  );
-  void watchers;
+  for (const p of processes)
+    void p.exited.then((exit) => (died ??= `${p.name} exited (${describeExit(exit)})`));
   for (;;) {
     if (died) throw new Error(`${died} while waiting for: ${what}`);
     if (await check().catch(() => false)) return;
@@ -412,8 +464,8 @@ function httpsRequest(
   });
 }
 
-function discoveryBinding(): object {
-  return {
+function discoveryBinding(): string {
+  return JSON.stringify({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name: 'kvsync-test:service-account-issuer-discovery' },
@@ -425,7 +477,7 @@ function discoveryBinding(): object {
     subjects: [
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:unauthenticated' },
     ],
-  };
+  });
 }
 
 // --- certificates and keys ----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // One control plane per `integration` run, shared by every test file through inject('controlPlane').
 import type { TestProject } from 'vitest/node';
 import { startControlPlane, type ControlPlaneInfo } from './control-plane.ts';
+import { installCrds } from './crds.ts';
+import { kubeConfigFrom } from './kube.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     issuer: cp.issuer,
     binDir: cp.binDir,
   };
+  await installCrds(kubeConfigFrom(info));
   project.provide('controlPlane', info);
   return () => cp.stop();
 }
