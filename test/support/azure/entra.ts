@@ -108,6 +108,13 @@ export class FakeEntra {
     return this.#apps.get(clientId);
   }
 
+  /** Adds a federated credential to a registered app (Entra allows 20 per app; not enforced). */
+  addFederatedCredential(clientId: string, credential: FederatedCredential): void {
+    const app = this.#apps.get(clientId);
+    if (!app) throw new Error(`no app registered with client id ${clientId}`);
+    app.federatedCredentials.push(credential);
+  }
+
   removeApp(clientId: string): void {
     this.#apps.delete(clientId);
   }
