@@ -35,8 +35,8 @@ case "$cmd" in
     control_plane
     npx vitest run --project integration "$@"
     ;;
-  cluster) control_plane; exec node --import tsx test/support/cluster-cli.ts "$@" ;;
-  demo) control_plane; npm run --silent build; exec node --import tsx scripts/demo.ts "$@" ;;
-  bench) control_plane; npm run --silent build; exec node --import tsx bench/run.ts "$@" ;;
+  cluster) control_plane; exec node test/support/cluster-cli.ts "$@" ;;
+  demo) control_plane; npm run --silent build; exec node scripts/demo.ts "$@" ;;
+  bench) control_plane; npm run --silent build; exec node bench/run.ts "$@" ;;
   *) echo "usage: dev.sh test|cluster|demo|bench [args]" >&2; exit 2 ;;
 esac
