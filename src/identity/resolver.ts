@@ -47,6 +47,9 @@ export interface IdentityResolverOptions {
 }
 
 export function createIdentityResolver(options: IdentityResolverOptions): IdentityResolver {
+  if (options.tokenExpirationSeconds !== undefined && options.tokenExpirationSeconds < 600) {
+    throw new RangeError('tokenExpirationSeconds: the API server refuses less than 600');
+  }
   const azureOptions = withExchangeCounter(
     options.azureOptions,
     options.onTokenRequest && (() => options.onTokenRequest?.('entra')),
