@@ -54,7 +54,11 @@ export interface Manager {
 export function startManager(options: ManagerOptions): Manager {
   const { kubeConfig, metrics, log } = options;
   const namespaces = [...options.namespaces];
-  const vaultSecrets = kubeInformer<VaultSecret>(kubeConfig, { apiVersion, plural }, { namespaces });
+  const vaultSecrets = kubeInformer<VaultSecret>(
+    kubeConfig,
+    { apiVersion, plural },
+    { namespaces },
+  );
   const secrets = kubeInformer<V1Secret>(
     kubeConfig,
     { apiVersion: 'v1', plural: 'secrets' },
@@ -81,8 +85,8 @@ export function startManager(options: ManagerOptions): Manager {
     }
   };
 
-  let controller: Controller | undefined;
-  const enqueue = (key: string): void => controller?.enqueue(key);
+  // The pool and the informers enqueue only after start, by which time the controller exists.
+  const enqueue = (key: string): void => controller.enqueue(key);
   const pool = new VaultPool({
     readerFor: (vaultUrl, identity) =>
       createSecretReader({
@@ -109,8 +113,12 @@ export function startManager(options: ManagerOptions): Manager {
   const reconciler = new VaultSecretReconciler({
     vaultSecrets: vaultSecrets.store,
     secrets: secrets.store,
-    secretWriter: kubeSecretWriter(kubeConfig, (verb) => metrics.kubeWrites.inc({ resource: 'secrets', verb })),
-    statusWriter: kubeStatusWriter(kubeConfig, () => metrics.kubeWrites.inc({ resource: 'vaultsecrets/status', verb: 'apply' })),
+    secretWriter: kubeSecretWriter(kubeConfig, (verb) =>
+      metrics.kubeWrites.inc({ resource: 'secrets', verb }),
+    ),
+    statusWriter: kubeStatusWriter(kubeConfig, () =>
+      metrics.kubeWrites.inc({ resource: 'vaultsecrets/status', verb: 'apply' }),
+    ),
     events: kubeEventRecorder(kubeConfig, {
       component: 'kvsync',
       instance: options.instance,
@@ -130,7 +138,10 @@ export function startManager(options: ManagerOptions): Manager {
       metrics.lastSync.set(labels, Date.now() / 1000);
       for (const object of objects) {
         if (object.expiresOn) {
-          metrics.objectExpiry.set({ ...labels, object: object.name, kind: object.kind }, object.expiresOn.getTime() / 1000);
+          metrics.objectExpiry.set(
+            { ...labels, object: object.name, kind: object.kind },
+            object.expiresOn.getTime() / 1000,
+          );
         }
       }
     },
@@ -141,16 +152,19 @@ export function startManager(options: ManagerOptions): Manager {
     },
   });
 
-  controller = new Controller({
+  const controller: Controller = new Controller({
     reconcile: (key) => reconciler.reconcile(key),
     workers: options.workers,
     waitFor: [vaultSecrets, secrets],
     onReconcile: (event) => {
       metrics.reconcileTotal.inc({ result: event.result });
       metrics.reconcileDuration.observe(event.durationMs / 1000);
-      metrics.workqueueDepth.set(controller?.queue.depth ?? 0);
+      metrics.workqueueDepth.set(controller.queue.depth);
       if (event.result === 'error') {
-        log.warn({ vaultsecret: event.key, retries: event.retries, err: errorMessage(event.error) }, 'reconcile failed; retrying with backoff');
+        log.warn(
+          { vaultsecret: event.key, retries: event.retries, err: errorMessage(event.error) },
+          'reconcile failed; retrying with backoff',
+        );
       }
     },
   });

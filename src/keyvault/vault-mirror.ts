@@ -58,7 +58,12 @@ export class VaultMirror {
   private readonly findPrints = new Map<string, string>();
   private listing: Listing | undefined;
 
-  constructor(options: { key: string; reader: VaultReader; cache: ValueCache; now?: () => number }) {
+  constructor(options: {
+    key: string;
+    reader: VaultReader;
+    cache: ValueCache;
+    now?: () => number;
+  }) {
     this.key = options.key;
     this.reader = options.reader;
     this.cache = options.cache;
@@ -171,7 +176,8 @@ export class VaultMirror {
         const value = await this.fetch(name);
         if (before?.version !== value.properties.version) changed.add(name);
       } catch (error) {
-        const gone = error instanceof VaultError && !['Throttled', 'Transient'].includes(error.kind);
+        const gone =
+          error instanceof VaultError && !['Throttled', 'Transient'].includes(error.kind);
         if (!gone) throw error;
         if (before) changed.add(name);
         this.current.delete(name);

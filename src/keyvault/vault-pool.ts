@@ -19,7 +19,7 @@ export interface VaultPoolOptions {
 
 interface Entry {
   readonly mirror: VaultMirror;
-  timer: TimerHandle | undefined;
+  timer: TimerHandle;
   dueAt: number;
   failures: number;
 }
@@ -48,7 +48,12 @@ export class VaultPool {
     let entry = this.entries.get(key);
     if (!entry) {
       const reader = this.options.readerFor(vaultUrl, identity);
-      const mirror = new VaultMirror({ key, reader, cache: this.cache, now: () => this.clock.now() });
+      const mirror = new VaultMirror({
+        key,
+        reader,
+        cache: this.cache,
+        now: () => this.clock.now(),
+      });
       entry = { mirror, timer: undefined, dueAt: Infinity, failures: 0 };
       this.entries.set(key, entry);
     }

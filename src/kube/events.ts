@@ -7,7 +7,11 @@ import { CoreV1Api } from '@kubernetes/client-node';
 export interface EventTarget {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string | undefined; readonly uid?: string | undefined };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string | undefined;
+    readonly uid?: string | undefined;
+  };
 }
 
 export interface EventRecorder {
@@ -27,7 +31,10 @@ export function kubeEventRecorder(
         .createNamespacedEvent({
           namespace,
           body: {
-            metadata: { name: `${target.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
+            metadata: {
+              name: `${target.metadata.name}.${randomBytes(8).toString('hex')}`,
+              namespace,
+            },
             involvedObject: {
               apiVersion: target.apiVersion,
               kind: target.kind,

@@ -14,7 +14,10 @@ export interface SecretWriter {
   apply(secret: V1Secret): Promise<void>;
 }
 
-export function kubeSecretWriter(kubeConfig: KubeConfig, onWrite?: (verb: string) => void): SecretWriter {
+export function kubeSecretWriter(
+  kubeConfig: KubeConfig,
+  onWrite?: (verb: string) => void,
+): SecretWriter {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const counted = (verb: string) => onWrite?.(verb);
   return {

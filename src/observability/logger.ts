@@ -5,7 +5,21 @@ import type { Logger } from 'pino';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-const redactedPaths = ['value', '*.value', 'data', '*.data', 'stringData', '*.stringData', 'token', '*.token', 'clientSecret', '*.clientSecret', 'authorization', '*.authorization', 'headers.authorization'];
+const redactedPaths = [
+  'value',
+  '*.value',
+  'data',
+  '*.data',
+  'stringData',
+  '*.stringData',
+  'token',
+  '*.token',
+  'clientSecret',
+  '*.clientSecret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+];
 
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {

@@ -58,6 +58,12 @@ export interface StartOptions {
   dir?: string;
   /** Progress messages (one line each). */
   log?: (message: string) => void;
+  /**
+   * Runs once the API server is ready and before the controller manager starts, e.g. to install
+   * CRDs: the garbage collector discovers resources at start and then only every 30 s, so owners
+   * of a kind created later are not collected for up to half a minute.
+   */
+  beforeControllers?: (info: ControlPlaneInfo) => Promise<void>;
 }
 
 const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
@@ -71,7 +77,14 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   for (let attempt = 1; ; attempt++) {
     const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'kvsync-cp-')));
     try {
-      return await launch({ binDir, dir, removeDirOnStop: !options.dir, log, started });
+      return await launch({
+        binDir,
+        dir,
+        removeDirOnStop: !options.dir,
+        log,
+        started,
+        beforeControllers: options.beforeControllers,
+      });
     } catch (err) {
       // Free ports are picked before the servers bind them; another process can win the race.
       if (!(err instanceof PortTakenError) || options.dir || attempt === ATTEMPTS) throw err;
@@ -89,6 +102,7 @@ interface LaunchOptions {
   removeDirOnStop: boolean;
   log: (message: string) => void;
   started: number;
+  beforeControllers: StartOptions['beforeControllers'];
 }
 
 async function launch({
@@ -97,6 +111,7 @@ async function launch({
   removeDirOnStop,
   log,
   started,
+  beforeControllers,
 }: LaunchOptions): Promise<ControlPlane> {
   const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const processes: Supervised[] = [];
@@ -174,6 +189,13 @@ async function launch({
       );
     }
 
+    await beforeControllers?.({
+      kubeconfigPath,
+      server,
+      caFile: pki.ca.certFile,
+      issuer: server,
+      binDir,
+    });
     await start('kube-controller-manager', controllerManagerArgs(dir, kcmKubeconfigPath, kcmPort));
     await Promise.all([
       untilReady('kube-controller-manager healthy', async () => {

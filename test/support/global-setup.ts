@@ -11,7 +11,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const cp = await startControlPlane();
+  const cp = await startControlPlane({
+    beforeControllers: async (info) => installCrds(kubeConfigFrom(info)),
+  });
   process.stderr.write(
     `control plane ready at ${cp.server} in ${(cp.startupMs / 1000).toFixed(1)} s (logs in ${cp.dir})\n`,
   );
@@ -24,7 +26,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     issuer: cp.issuer,
     binDir: cp.binDir,
   };
-  await installCrds(kubeConfigFrom(info));
   project.provide('controlPlane', info);
   return () => cp.stop();
 }

@@ -27,7 +27,10 @@ export function ownerReference(vaultSecret: VaultSecret): V1OwnerReference {
 }
 
 /** The Secret as kvsync wants it. Under Merge this is only kvsync's part of it. */
-export function desiredSecret(vaultSecret: VaultSecret, data: ReadonlyMap<string, Buffer>): V1Secret {
+export function desiredSecret(
+  vaultSecret: VaultSecret,
+  data: ReadonlyMap<string, Buffer>,
+): V1Secret {
   const { target } = vaultSecret.spec;
   const policy = creationPolicy(vaultSecret);
   const encoded: Record<string, string> = {};
@@ -41,7 +44,10 @@ export function desiredSecret(vaultSecret: VaultSecret, data: ReadonlyMap<string
       name: targetSecretName(vaultSecret),
       namespace: vaultSecret.metadata.namespace,
       labels: { ...(target?.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY },
-      annotations: { ...(target?.annotations ?? {}), [SOURCE_ANNOTATION]: vaultSecret.metadata.name },
+      annotations: {
+        ...(target?.annotations ?? {}),
+        [SOURCE_ANNOTATION]: vaultSecret.metadata.name,
+      },
       ...(policy === 'Owner' ? { ownerReferences: [ownerReference(vaultSecret)] } : {}),
     },
     ...(policy === 'Merge' ? {} : { type: target?.type ?? 'Opaque' }),
@@ -57,7 +63,8 @@ export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
   const source = current.metadata?.annotations?.[SOURCE_ANNOTATION];
   if (source !== undefined && source !== vaultSecret.metadata.name) return false;
   if (creationPolicy(vaultSecret) === 'Merge') return true;
-  if (source === undefined || current.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) return false;
+  if (source === undefined || current.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
+    return false;
   const controller = current.metadata?.ownerReferences?.find((ref) => ref.controller);
   return controller === undefined || controller.uid === vaultSecret.metadata.uid;
 }
@@ -73,7 +80,10 @@ export function needsWrite(current: V1Secret, desired: V1Secret, policy: Creatio
   if ((current.type ?? 'Opaque') !== desired.type) return true;
   if (Object.keys(currentData).length !== Object.keys(desiredData).length) return true;
   const wanted = desired.metadata?.ownerReferences?.[0];
-  return wanted !== undefined && !current.metadata?.ownerReferences?.some((ref) => ref.uid === wanted.uid);
+  return (
+    wanted !== undefined &&
+    !current.metadata?.ownerReferences?.some((ref) => ref.uid === wanted.uid)
+  );
 }
 
 /** The full object to PUT under Owner/Orphan: desired content, metadata others added kept. */
@@ -104,4 +114,3 @@ function includes(
   }
   return true;
 }
-

@@ -40,7 +40,11 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
     return { reason: 'InvalidSpec', message: error.message, retry: { kind: 'never' } };
   }
   if (error instanceof IdentityError) {
-    return { reason: error.reason, message: error.message, retry: { kind: 'after', ms: slowRetryMs } };
+    return {
+      reason: error.reason,
+      message: error.message,
+      retry: { kind: 'after', ms: slowRetryMs },
+    };
   }
   if (error instanceof VaultError) {
     const { reason, retry } = vaultReasons[error.kind];
@@ -48,11 +52,16 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
   }
   if (error instanceof ContentError) {
     // The content only changes with a new version, which the sweep notices.
-    const retry: Retry = refreshIntervalMs > 0 ? { kind: 'after', ms: refreshIntervalMs } : { kind: 'never' };
+    const retry: Retry =
+      refreshIntervalMs > 0 ? { kind: 'after', ms: refreshIntervalMs } : { kind: 'never' };
     return { reason: error.reason, message: error.message, retry };
   }
   if (error instanceof SecretConflictError) {
-    return { reason: 'SecretConflict', message: error.message, retry: { kind: 'after', ms: slowRetryMs } };
+    return {
+      reason: 'SecretConflict',
+      message: error.message,
+      retry: { kind: 'after', ms: slowRetryMs },
+    };
   }
   return {
     reason: 'InternalError',

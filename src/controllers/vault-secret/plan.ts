@@ -23,10 +23,19 @@ export interface CertificateOutput {
 }
 
 export type Source =
-  | { readonly type: 'value'; readonly key: string; readonly read: ObjectRead; readonly property: string | undefined }
+  | {
+      readonly type: 'value';
+      readonly key: string;
+      readonly read: ObjectRead;
+      readonly property: string | undefined;
+    }
   | { readonly type: 'certificate'; readonly read: ObjectRead; readonly output: CertificateOutput }
   | { readonly type: 'json'; readonly read: ObjectRead; readonly rewrite: KeyRewrite | undefined }
-  | { readonly type: 'find'; readonly selector: FindSelector; readonly rewrite: KeyRewrite | undefined };
+  | {
+      readonly type: 'find';
+      readonly selector: FindSelector;
+      readonly rewrite: KeyRewrite | undefined;
+    };
 
 export interface SyncPlan {
   /** `data` first, then `dataFrom` in order: a later source never overrides an explicit key. */
@@ -66,7 +75,9 @@ export function planSync(vaultSecret: VaultSecret): SyncPlan {
         },
       });
     } else {
-      throw new InvalidSpecError(`data[${index}]: exactly one of secret or certificate is required`);
+      throw new InvalidSpecError(
+        `data[${index}]: exactly one of secret or certificate is required`,
+      );
     }
   }
   for (const [index, item] of (spec.dataFrom ?? []).entries()) {
@@ -78,7 +89,11 @@ export function planSync(vaultSecret: VaultSecret): SyncPlan {
         rewrite,
       });
     } else if (item.secret) {
-      sources.push({ type: 'json', read: read('secret', item.secret.name, item.secret.version), rewrite });
+      sources.push({
+        type: 'json',
+        read: read('secret', item.secret.name, item.secret.version),
+        rewrite,
+      });
     } else {
       throw new InvalidSpecError(`dataFrom[${index}]: exactly one of find or secret is required`);
     }

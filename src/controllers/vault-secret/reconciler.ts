@@ -17,7 +17,13 @@ import type { SecretWriter } from '../../kube/secret-writer.ts';
 import type { StatusWriter } from '../../kube/status-writer.ts';
 import type { ReconcileResult } from '../../runtime/controller.ts';
 import { TerminalError } from '../../runtime/controller.ts';
-import { creationPolicy, desiredSecret, mayWrite, needsWrite, replacement } from './desired-secret.ts';
+import {
+  creationPolicy,
+  desiredSecret,
+  mayWrite,
+  needsWrite,
+  replacement,
+} from './desired-secret.ts';
 import { classifyFailure, firstVaultFailure, SecretConflictError } from './failure.ts';
 import type { ObjectRead, SyncPlan } from './plan.ts';
 import { fixedReads, planSync, readId } from './plan.ts';
@@ -45,7 +51,10 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   readonly random?: () => number;
   readonly onRotation?: (vaultSecret: VaultSecret, object: SyncedObject) => void;
-  readonly onSynced?: (vaultSecret: VaultSecret, status: { ready: boolean; objects: readonly SyncedObject[] }) => void;
+  readonly onSynced?: (
+    vaultSecret: VaultSecret,
+    status: { ready: boolean; objects: readonly SyncedObject[] },
+  ) => void;
   readonly onDeleted?: (key: string) => void;
 }
 
@@ -87,7 +96,16 @@ export class VaultSecretReconciler {
     }
 
     const status = await this.writeStatus(vaultSecret, outcome, log);
-    if (outcome.ok) return { requeueAfterMs: nextRefreshMs(refreshMs, status, this.now(), this.deps.expiryWindowMs, this.random) };
+    if (outcome.ok)
+      return {
+        requeueAfterMs: nextRefreshMs(
+          refreshMs,
+          status,
+          this.now(),
+          this.deps.expiryWindowMs,
+          this.random,
+        ),
+      };
 
     const failure = classifyFailure(error, refreshMs);
     log.info({ reason: failure.reason }, 'sync failed: %s', failure.message);
@@ -117,21 +135,38 @@ export class VaultSecretReconciler {
 
     const { data, objects } = buildSecretData({ plan, values, found });
     if (data.size === 0) {
-      throw new ContentError('InvalidContent', 'nothing to write: no object matched and no key was produced');
+      throw new ContentError(
+        'InvalidContent',
+        'nothing to write: no object matched and no key was produced',
+      );
     }
     const changed = await this.writeSecret(vaultSecret, desiredSecret(vaultSecret, data));
     if (changed) this.announceRotations(vaultSecret, objects);
     return { objects, data, changed };
   }
 
-  private register(key: string, mirror: VaultMirror, plan: SyncPlan, reads: readonly ObjectRead[], refreshMs: number): void {
-    const latest = new Set(reads.filter((read) => read.version === undefined).map((read) => read.name));
-    const finds = plan.sources.flatMap((source) => (source.type === 'find' ? [source.selector] : []));
+  private register(
+    key: string,
+    mirror: VaultMirror,
+    plan: SyncPlan,
+    reads: readonly ObjectRead[],
+    refreshMs: number,
+  ): void {
+    const latest = new Set(
+      reads.filter((read) => read.version === undefined).map((read) => read.name),
+    );
+    const finds = plan.sources.flatMap((source) =>
+      source.type === 'find' ? [source.selector] : [],
+    );
     this.deps.pool.register(key, mirror, { latest, finds, refreshIntervalMs: refreshMs });
     this.registered.add(key);
   }
 
-  private async find(mirror: VaultMirror, plan: SyncPlan, firstSight: boolean): Promise<Map<number, ObjectProperties[]>> {
+  private async find(
+    mirror: VaultMirror,
+    plan: SyncPlan,
+    firstSight: boolean,
+  ): Promise<Map<number, ObjectProperties[]>> {
     const found = new Map<number, ObjectProperties[]>();
     const maxAge = firstSight ? firstSightListingMaxAgeMs : Infinity;
     for (const [index, source] of plan.sources.entries()) {
@@ -141,11 +176,16 @@ export class VaultSecretReconciler {
   }
 
   /** All or nothing: every read must succeed before anything is written. */
-  private async fetchAll(mirror: VaultMirror, reads: readonly ObjectRead[]): Promise<Map<string, SecretValue>> {
+  private async fetchAll(
+    mirror: VaultMirror,
+    reads: readonly ObjectRead[],
+  ): Promise<Map<string, SecretValue>> {
     const unique = new Map(reads.map((read) => [readId(read), read]));
     const settled = await Promise.allSettled(
       [...unique.values()].map((read) =>
-        read.version === undefined ? mirror.latest(read.name) : mirror.version(read.name, read.version),
+        read.version === undefined
+          ? mirror.latest(read.name)
+          : mirror.version(read.name, read.version),
       ),
     );
     const values = new Map<string, SecretValue>();
@@ -168,7 +208,10 @@ export class VaultSecretReconciler {
 
     if (policy === 'Merge') {
       current ??= await this.deps.secretWriter.read(namespace, name);
-      if (!current) throw new SecretConflictError(`creationPolicy Merge needs an existing Secret ${name}; create it first`);
+      if (!current)
+        throw new SecretConflictError(
+          `creationPolicy Merge needs an existing Secret ${name}; create it first`,
+        );
       this.checkOwnership(current, vaultSecret);
       if (!needsWrite(current, desired, policy)) return false;
       await this.deps.secretWriter.apply(desired);
@@ -200,7 +243,9 @@ export class VaultSecretReconciler {
   }
 
   private announceRotations(vaultSecret: VaultSecret, objects: readonly SyncedObject[]): void {
-    const before = new Map((vaultSecret.status?.objects ?? []).map((o) => [`${o.kind}/${o.name}`, o.version]));
+    const before = new Map(
+      (vaultSecret.status?.objects ?? []).map((o) => [`${o.kind}/${o.name}`, o.version]),
+    );
     for (const object of objects) {
       const previous = before.get(`${object.kind}/${object.name}`);
       if (previous === undefined || previous === object.version) continue;
@@ -230,8 +275,8 @@ export class VaultSecretReconciler {
     if (!statusChanged(previous, status)) return status;
 
     const wasReady = readyCondition(previous);
-    const ready = readyCondition(status)!;
-    if (wasReady?.status !== ready.status || wasReady.reason !== ready.reason) {
+    const ready = readyCondition(status);
+    if (ready && (wasReady?.status !== ready.status || wasReady.reason !== ready.reason)) {
       const type = ready.status === 'True' ? 'Normal' : 'Warning';
       this.deps.events.emit(eventTarget(vaultSecret), type, ready.reason, ready.message);
       log.info({ ready: ready.status, reason: ready.reason }, 'ready condition changed');
@@ -241,7 +286,11 @@ export class VaultSecretReconciler {
     if (expiring?.status === 'True' && wasExpiring?.status !== 'True') {
       this.deps.events.emit(eventTarget(vaultSecret), 'Warning', 'ExpiringSoon', expiring.message);
     }
-    await this.deps.statusWriter.write(vaultSecret.metadata.namespace!, vaultSecret.metadata.name, status);
+    await this.deps.statusWriter.write(
+      vaultSecret.metadata.namespace,
+      vaultSecret.metadata.name,
+      status,
+    );
     return status;
   }
 
@@ -258,9 +307,14 @@ function latestSecret(properties: ObjectProperties): ObjectRead {
 
 function describe(read: ObjectRead, error: unknown): VaultError {
   if (!(error instanceof VaultError)) {
-    return new VaultError('Transient', `${read.kind} ${read.name}: ${String(error)}`, { objectName: read.name, cause: error });
+    return new VaultError('Transient', `${read.kind} ${read.name}: ${String(error)}`, {
+      objectName: read.name,
+      cause: error,
+    });
   }
-  const message = error.message.includes(read.name) ? error.message : `${read.kind} ${read.name}: ${error.message}`;
+  const message = error.message.includes(read.name)
+    ? error.message
+    : `${read.kind} ${read.name}: ${error.message}`;
   return new VaultError(error.kind, message, {
     ...(error.statusCode !== undefined ? { statusCode: error.statusCode } : {}),
     ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
@@ -271,11 +325,13 @@ function describe(read: ObjectRead, error: unknown): VaultError {
 
 function dataDiffers(current: V1Secret, desired: V1Secret): boolean {
   const before = current.data ?? {};
-  return Object.entries(desired.data ?? {}).some(([key, value]) => before[key] !== value) ||
-    (desired.type !== undefined && Object.keys(before).length !== Object.keys(desired.data ?? {}).length);
+  return (
+    Object.entries(desired.data ?? {}).some(([key, value]) => before[key] !== value) ||
+    (desired.type !== undefined &&
+      Object.keys(before).length !== Object.keys(desired.data ?? {}).length)
+  );
 }
 
 function eventTarget(vaultSecret: VaultSecret) {
   return { apiVersion, kind, metadata: vaultSecret.metadata };
 }
-

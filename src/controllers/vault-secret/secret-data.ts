@@ -70,7 +70,11 @@ export function buildSecretData({ plan, values, found }: BuildInput): BuiltData 
   };
   const put = (key: string, content: Buffer, fromData: boolean, objectName: string): void => {
     if (!validKey.test(key)) {
-      throw new ContentError('InvalidContent', `key "${key}" from ${objectName} is not a valid Secret key`, objectName);
+      throw new ContentError(
+        'InvalidContent',
+        `key "${key}" from ${objectName} is not a valid Secret key`,
+        objectName,
+      );
     }
     if (!fromData && explicit.has(key)) return;
     if (fromData) explicit.add(key);
@@ -118,7 +122,12 @@ export function buildSecretData({ plan, values, found }: BuildInput): BuiltData 
           const read: ObjectRead = { kind: 'secret', name: properties.name, version: undefined };
           const value = valueOf(read);
           record(read, value);
-          put(rewriteKey(properties.name, source.rewrite), Buffer.from(value.value, 'utf8'), false, properties.name);
+          put(
+            rewriteKey(properties.name, source.rewrite),
+            Buffer.from(value.value, 'utf8'),
+            false,
+            properties.name,
+          );
         }
         break;
       }
@@ -163,7 +172,11 @@ function parseJsonObject(text: string, objectName: string): Record<string, unkno
     throw new ContentError('InvalidContent', `secret ${objectName} is not valid JSON`, objectName);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ContentError('InvalidContent', `secret ${objectName} is not a JSON object`, objectName);
+    throw new ContentError(
+      'InvalidContent',
+      `secret ${objectName} is not a JSON object`,
+      objectName,
+    );
   }
   return parsed as Record<string, unknown>;
 }
@@ -172,7 +185,11 @@ function jsonProperty(text: string, property: string, objectName: string): Buffe
   let current: unknown = parseJsonObject(text, objectName);
   for (const part of property.split('.')) {
     if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) {
-      throw new ContentError('InvalidContent', `secret ${objectName} has no JSON property "${property}"`, objectName);
+      throw new ContentError(
+        'InvalidContent',
+        `secret ${objectName} has no JSON property "${property}"`,
+        objectName,
+      );
     }
     current = (current as Record<string, unknown>)[part];
   }
@@ -180,7 +197,10 @@ function jsonProperty(text: string, property: string, objectName: string): Buffe
 }
 
 function jsonObjectEntries(text: string, objectName: string): [string, Buffer][] {
-  return Object.entries(parseJsonObject(text, objectName)).map(([key, value]) => [key, jsonScalar(value)]);
+  return Object.entries(parseJsonObject(text, objectName)).map(([key, value]) => [
+    key,
+    jsonScalar(value),
+  ]);
 }
 
 function jsonScalar(value: unknown): Buffer {

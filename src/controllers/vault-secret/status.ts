@@ -27,18 +27,42 @@ export interface StatusInput {
   readonly expiryWindowMs: number;
 }
 
-export function nextStatus({ previous, generation, outcome, now, expiryWindowMs }: StatusInput): VaultSecretStatus {
+export function nextStatus({
+  previous,
+  generation,
+  outcome,
+  now,
+  expiryWindowMs,
+}: StatusInput): VaultSecretStatus {
   const objects = outcome.ok ? outcome.objects.map(toStatusObject) : (previous?.objects ?? []);
   const expiresOn = earliest(objects.map((o) => o.expiresOn));
   const ready: Condition = outcome.ok
-    ? condition('Ready', 'True', 'Synced', summary(outcome.keyCount, outcome.objects.length), generation)
+    ? condition(
+        'Ready',
+        'True',
+        'Synced',
+        summary(outcome.keyCount, outcome.objects.length),
+        generation,
+      )
     : condition('Ready', 'False', outcome.reason, outcome.message, generation);
   const conditions = [merge(previous, ready, now)];
   if (expiresOn !== undefined) {
     const soon = Date.parse(expiresOn) - now.getTime() <= expiryWindowMs;
     const expiring = soon
-      ? condition('ExpiringSoon', 'True', 'ExpiringSoon', `an object expires at ${expiresOn}`, generation)
-      : condition('ExpiringSoon', 'False', 'NotExpiring', `earliest expiry ${expiresOn}`, generation);
+      ? condition(
+          'ExpiringSoon',
+          'True',
+          'ExpiringSoon',
+          `an object expires at ${expiresOn}`,
+          generation,
+        )
+      : condition(
+          'ExpiringSoon',
+          'False',
+          'NotExpiring',
+          `earliest expiry ${expiresOn}`,
+          generation,
+        );
     conditions.push(merge(previous, expiring, now));
   }
   const syncedAt = outcome.ok && outcome.dataChanged ? now.toISOString() : previous?.syncedAt;
@@ -53,7 +77,10 @@ export function nextStatus({ previous, generation, outcome, now, expiryWindowMs 
 }
 
 /** Whether `next` differs from `previous` in anything a user could see. */
-export function statusChanged(previous: VaultSecretStatus | undefined, next: VaultSecretStatus): boolean {
+export function statusChanged(
+  previous: VaultSecretStatus | undefined,
+  next: VaultSecretStatus,
+): boolean {
   return JSON.stringify(normalise(previous ?? {})) !== JSON.stringify(normalise(next));
 }
 
@@ -62,7 +89,11 @@ export function readyCondition(status: VaultSecretStatus | undefined): Condition
 }
 
 /** When the next status change happens by itself: the ExpiringSoon boundary. */
-export function msUntilExpiryWarning(status: VaultSecretStatus, now: Date, expiryWindowMs: number): number | undefined {
+export function msUntilExpiryWarning(
+  status: VaultSecretStatus,
+  now: Date,
+  expiryWindowMs: number,
+): number | undefined {
   if (status.expiresOn === undefined) return undefined;
   const at = Date.parse(status.expiresOn) - expiryWindowMs - now.getTime();
   return at > 0 ? at : undefined;
@@ -78,7 +109,13 @@ function toStatusObject(object: SyncedObject) {
   };
 }
 
-function condition(type: string, status: 'True' | 'False', reason: string, message: string, generation: number | undefined): Condition {
+function condition(
+  type: string,
+  status: 'True' | 'False',
+  reason: string,
+  message: string,
+  generation: number | undefined,
+): Condition {
   return {
     type,
     status,
@@ -92,7 +129,9 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
 function merge(previous: VaultSecretStatus | undefined, next: Condition, now: Date): Condition {
   const before = previous?.conditions?.find((c) => c.type === next.type);
   const lastTransitionTime =
-    before && before.status === next.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    before && before.status === next.status
+      ? before.lastTransitionTime
+      : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { ...next, lastTransitionTime };
 }
 
@@ -112,10 +151,23 @@ function normalise(status: VaultSecretStatus): unknown {
   // The API server drops empty fields and may reorder keys; compare what matters, in one order.
   return {
     observedGeneration: status.observedGeneration,
-    conditions: (status.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration]),
+    conditions: (status.conditions ?? []).map((c) => [
+      c.type,
+      c.status,
+      c.reason,
+      c.message,
+      c.lastTransitionTime,
+      c.observedGeneration,
+    ]),
     secretName: status.secretName,
     syncedAt: status.syncedAt,
-    objects: (status.objects ?? []).map((o) => [o.name, o.kind, o.version, o.updatedOn, o.expiresOn]),
+    objects: (status.objects ?? []).map((o) => [
+      o.name,
+      o.kind,
+      o.version,
+      o.updatedOn,
+      o.expiresOn,
+    ]),
     expiresOn: status.expiresOn,
   };
 }

@@ -35,7 +35,12 @@ export class MemoryReader implements VaultReader {
     const last = stored.versions.at(-1)!;
     stored.versions[stored.versions.length - 1] = {
       value: last.value,
-      properties: this.properties(name, last.properties.version, stored, new Date(this.tick * 1000)),
+      properties: this.properties(
+        name,
+        last.properties.version,
+        stored,
+        new Date(this.tick * 1000),
+      ),
     };
   }
 

@@ -20,7 +20,9 @@ describe('VaultMirror', () => {
   it('shares one GET among concurrent readers of the same object', async () => {
     const { reader, mirror } = setup();
     reader.set('db-password', 'one');
-    const values = await Promise.all(Array.from({ length: 10 }, () => mirror.latest('db-password')));
+    const values = await Promise.all(
+      Array.from({ length: 10 }, () => mirror.latest('db-password')),
+    );
     expect(new Set(values.map((v) => v.properties.version)).size).toBe(1);
     expect(reader.calls.get).toBe(1);
   });
@@ -100,7 +102,7 @@ describe('VaultMirror', () => {
     mirror.register('ns/y', interest(['b']));
     reader.delete('a');
     reader.disable('b');
-    expect((await mirror.sweep()).affected.sort()).toEqual(['ns/x', 'ns/y']);
+    expect([...(await mirror.sweep()).affected].sort()).toEqual(['ns/x', 'ns/y']);
     expect((await mirror.sweep()).affected).toEqual(['ns/y']); // still disabled, but never refetched
     reader.set('a', 'back');
     expect((await mirror.sweep()).affected).toContain('ns/x');
