@@ -93,6 +93,7 @@ export function startManager(options: ManagerOptions): Manager {
         vaultUrl,
         credential: identity.credential,
         budget,
+        ...(identity.hints ? { identityHints: identity.hints } : {}),
         ...(options.secretClientOptions ? { clientOptions: options.secretClientOptions } : {}),
         onRequest: ({ vault, operation, code, durationSeconds }) => {
           metrics.vaultRequests.inc({ vault, operation, code });

@@ -1,5 +1,6 @@
 // The contract between the sync engine and the only code that knows Azure.
 import type { TokenCredential } from '@azure/core-auth';
+import type { IdentityHints } from './classify-error.ts';
 
 /** Who reads a vault. Every cache is keyed by `key`; values read with one identity are never
  * served to another. */
@@ -7,6 +8,8 @@ export interface VaultIdentity {
   /** Stable, value-free id: "default", "sa:<namespace>/<name>", "secret:<namespace>/<name>". */
   readonly key: string;
   readonly credential: TokenCredential;
+  /** What is known about the identity (client id, tenant, subject), so Entra ID refusals say what to fix. */
+  readonly hints?: IdentityHints;
 }
 
 /** What Key Vault tells about the current (or a given) version of a secret, without its value. */
