@@ -10,8 +10,11 @@ import { PBES2_CIPHERS, PBKDF2_PRFS, PKCS12_PBE, OID } from './pkcs12-oids.ts';
 import { pkcs12Kdf } from './pkcs12-kdf.ts';
 import { rc2CbcDecrypt } from './rc2.ts';
 
-/** A file from a vault is untrusted input: an absurd iteration count would stall the operator. */
-export const MAX_ITERATIONS = 1_000_000;
+// A file from a vault is untrusted input and decryption blocks the event loop, so iteration
+// counts are capped: real files use 2,000 (Windows), 2,048 (OpenSSL) or 10,000 (Java). The caps
+// bound one derivation to roughly 0.3 s: PBKDF2 is native, the PKCS#12 KDF is a JavaScript loop.
+export const MAX_PBKDF2_ITERATIONS = 600_000;
+export const MAX_PKCS12_KDF_ITERATIONS = 100_000;
 
 /** The same password in the two encodings PKCS#12 uses. */
 export interface Password {
@@ -26,11 +29,11 @@ export class UnsupportedAlgorithmError extends Error {
   override readonly name = 'UnsupportedAlgorithmError';
 }
 
-export function checkIterations(iterations: number): void {
-  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
-    throw new UnsupportedAlgorithmError(
-      `iteration count ${iterations} is outside 1..${MAX_ITERATIONS}`,
-    );
+export function checkIterations(iterations: number, max: number): void {
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > max) {
+    // asn1js reads integers of 4 bytes and more as 0 ("hex only"): refused here as well.
+    const count = iterations === 0 ? '0 (or too large to read)' : String(iterations);
+    throw new UnsupportedAlgorithmError(`iteration count ${count} is outside 1..${max}`);
   }
 }
 
@@ -50,7 +53,7 @@ function decryptPkcs12Pbe(
   const [salt, count] = params.valueBlock.value;
   if (!(count instanceof asn1js.Integer)) throw new Error('bad PKCS#12 PBE parameters');
   const iterations = count.valueBlock.valueDec;
-  checkIterations(iterations);
+  checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS);
   const saltBytes = octets(salt);
   const key = pkcs12Kdf('sha1', password.bmp, saltBytes, iterations, 1, scheme.keyLength);
   const iv = pkcs12Kdf('sha1', password.bmp, saltBytes, iterations, 2, 8);
@@ -77,7 +80,7 @@ function decryptPbes2(params: unknown, data: Uint8Array, password: Password): Bu
   const prf = kdf.prf ? PBKDF2_PRFS[kdf.prf.algorithmId] : 'sha1';
   if (!prf)
     throw new UnsupportedAlgorithmError(`PBKDF2 PRF ${kdf.prf?.algorithmId} is not supported`);
-  checkIterations(kdf.iterationCount);
+  checkIterations(kdf.iterationCount, MAX_PBKDF2_ITERATIONS);
   const salt = octets(kdf.salt);
   const iv = octets(pbes2.encryptionScheme.algorithmParams);
   const key = pbkdf2Sync(password.utf8, salt, kdf.iterationCount, cipher.keyLength, prf);

@@ -19,6 +19,7 @@ import { CertificateError } from './errors.ts';
 import {
   checkIterations,
   decryptWithPassword,
+  MAX_PKCS12_KDF_ITERATIONS,
   UnsupportedAlgorithmError,
   type Password,
 } from './pkcs12-decrypt.ts';
@@ -71,7 +72,7 @@ function macMatches(pfx: PFX, content: Buffer, password: Password): boolean {
     throw malformed(`uses an integrity algorithm kvsync does not support (${name})`);
   }
   const iterations = macData.iterations ?? 1;
-  checkIterations(iterations);
+  checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS);
   const expected = Buffer.from(macData.mac.digest.getValue());
   const salt = Buffer.from(macData.macSalt.getValue());
   const size = createHmac(hash, '').digest().length;

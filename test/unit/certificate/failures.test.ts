@@ -1,6 +1,7 @@
 // Every way a backing secret can fail, each with a message that says what to fix and never
 // repeats the secret, a key or a password.
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { PFX } from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CertificateError,
@@ -15,6 +16,7 @@ import {
   makeChain,
   makeKey,
   toPemBundle,
+  toPfx,
   toPfxBase64,
   type TestChain,
   type TestKey,
@@ -185,6 +187,17 @@ const cases: FailureCase[] = [
     },
     says: /PFX/,
   },
+  ...[500_000, 10_000_000].map((iterations): FailureCase => ({
+    // Untrusted input: a huge iteration count would block the operator's event loop.
+    name: `a PFX whose MAC claims ${iterations} iterations`,
+    code: 'Malformed',
+    backing: async () => {
+      const pfx = PFX.fromBER(await toPfx(rsa));
+      if (pfx.macData) pfx.macData.iterations = iterations;
+      return { value: Buffer.from(pfx.toSchema().toBER(false)).toString('base64') };
+    },
+    says: /integrity check kvsync does not support \(iteration count (500000|0 \(or too large to read\)) is outside 1\.\.100000\)/,
+  })),
   {
     name: 'a PEM block with broken base64',
     code: 'Malformed',
