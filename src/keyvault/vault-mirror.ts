@@ -57,6 +57,7 @@ export class VaultMirror {
   private readonly users = new Map<string, Interest>();
   private readonly findPrints = new Map<string, string>();
   private listing: Listing | undefined;
+  private failure: { readonly error: VaultError; readonly since: Date } | undefined;
 
   constructor(options: {
     key: string;
@@ -110,6 +111,27 @@ export class VaultMirror {
 
   get userCount(): number {
     return this.users.size;
+  }
+
+  get userKeys(): string[] {
+    return [...this.users.keys()];
+  }
+
+  /**
+   * Why the last sweep could not check for new versions, and since when; undefined once a sweep
+   * succeeds. The cached values stay valid; what is unknown is whether they are still current.
+   */
+  get sweepFailure(): { readonly error: VaultError; readonly since: Date } | undefined {
+    return this.failure;
+  }
+
+  /** Returns true when this changes the mirror from healthy to failing or back. */
+  recordSweep(error: VaultError | undefined): boolean {
+    const wasFailing = this.failure !== undefined;
+    this.failure = error
+      ? { error, since: this.failure?.since ?? new Date(this.now()) }
+      : undefined;
+    return wasFailing !== (error !== undefined);
   }
 
   /** The shortest refresh interval among users, or undefined when nobody asks for refreshes. */

@@ -2,6 +2,7 @@
 // identity, and the timers that sweep each mirror as often as its most demanding user asks.
 import type { TimerHandle, Timers } from '../runtime/timers.ts';
 import { MAX_TIMER_MS, systemTimers } from '../runtime/timers.ts';
+import { VaultError } from './errors.ts';
 import type { VaultIdentity, VaultReader } from './types.ts';
 import { ValueCache } from './value-cache.ts';
 import type { Interest, SweepResult } from './vault-mirror.ts';
@@ -128,11 +129,22 @@ export class VaultPool {
       const result = await entry.mirror.sweep();
       entry.failures = 0;
       this.options.onSweep?.(entry.mirror.key, result);
-      for (const key of result.affected) this.options.enqueue(key);
+      // Back to healthy: every user's status must say so again, not only the changed ones'.
+      const affected = entry.mirror.recordSweep(undefined)
+        ? entry.mirror.userKeys
+        : result.affected;
+      for (const key of affected) this.options.enqueue(key);
       if (this.entries.get(entry.mirror.key) === entry) this.schedule(entry);
     } catch (error) {
       entry.failures += 1;
       this.options.onSweep?.(entry.mirror.key, error as Error);
+      const failure =
+        error instanceof VaultError
+          ? error
+          : new VaultError('Transient', String(error), { cause: error });
+      if (entry.mirror.recordSweep(failure)) {
+        for (const key of entry.mirror.userKeys) this.options.enqueue(key);
+      }
       if (this.stopped || this.entries.get(entry.mirror.key) !== entry) return;
       const interval = entry.mirror.sweepIntervalMs() ?? sweepRetryCapMs;
       const backoff = Math.min(interval, sweepRetryCapMs, 5_000 * 2 ** (entry.failures - 1));

@@ -142,6 +142,15 @@ export class VaultSecretReconciler {
     }
     const changed = await this.writeSecret(vaultSecret, desiredSecret(vaultSecret, data));
     if (changed) this.announceRotations(vaultSecret, objects);
+    const stale = mirror.sweepFailure;
+    if (stale) {
+      // The Secret holds the last values read; say that they could not be re-validated.
+      throw new VaultError(
+        stale.error.kind,
+        `could not check the vault for new versions since ${stale.since.toISOString()}: ${stale.error.message}`,
+        { cause: stale.error },
+      );
+    }
     return { objects, data, changed };
   }
 

@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { VaultError } from '../../../src/keyvault/errors.ts';
+import { VaultPool } from '../../../src/keyvault/vault-pool.ts';
+import { MemoryReader } from './memory-reader.ts';
+
+const minute = 60_000;
+const identity = { key: 'default', credential: { getToken: () => Promise.resolve(null) } };
+
+function setup() {
+  const reader = new MemoryReader();
+  const enqueued: string[] = [];
+  const pool = new VaultPool({
+    readerFor: () => reader,
+    enqueue: (key) => enqueued.push(key),
+    random: () => 0.5,
+  });
+  const mirror = pool.mirror('https://unit.vault.azure.net/', identity);
+  return { reader, pool, mirror, enqueued };
+}
+
+describe('VaultPool', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('sweeps as often as the shortest refresh interval and enqueues the users of rotated objects', async () => {
+    const { reader, pool, mirror, enqueued } = setup();
+    reader.set('a', '1');
+    reader.set('b', '2');
+    await mirror.latest('a');
+    await mirror.latest('b');
+    pool.register('ns/slow', mirror, {
+      latest: new Set(['a']),
+      finds: [],
+      refreshIntervalMs: 60 * minute,
+    });
+    pool.register('ns/fast', mirror, {
+      latest: new Set(['b']),
+      finds: [],
+      refreshIntervalMs: minute,
+    });
+    reader.set('a', 'rotated');
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(enqueued).toEqual(['ns/slow']);
+    expect(reader.calls.listPages).toBe(1);
+  });
+
+  it('tells every user when sweeps start failing and when they recover, calling nothing extra', async () => {
+    const { reader, pool, mirror, enqueued } = setup();
+    reader.set('a', '1');
+    reader.set('b', '2');
+    await mirror.latest('a');
+    await mirror.latest('b');
+    pool.register('ns/x', mirror, { latest: new Set(['a']), finds: [], refreshIntervalMs: minute });
+    pool.register('ns/y', mirror, { latest: new Set(['b']), finds: [], refreshIntervalMs: minute });
+    const list = vi.spyOn(reader, 'listSecretPages').mockImplementation(() => {
+      throw new VaultError('Transient', 'HTTP 503');
+    });
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(enqueued.sort()).toEqual(['ns/x', 'ns/y']);
+    expect(mirror.sweepFailure?.error.kind).toBe('Transient');
+
+    enqueued.length = 0;
+    await vi.advanceTimersByTimeAsync(minute); // still failing: nobody is told twice
+    expect(enqueued).toEqual([]);
+
+    list.mockRestore();
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(enqueued.sort()).toEqual(['ns/x', 'ns/y']);
+    expect(mirror.sweepFailure).toBeUndefined();
+    expect(reader.calls.get).toBe(2);
+  });
+
+  it('forgets a mirror and its timer when the last user goes away', async () => {
+    const { reader, pool, mirror } = setup();
+    reader.set('a', '1');
+    pool.register('ns/x', mirror, { latest: new Set(['a']), finds: [], refreshIntervalMs: minute });
+    pool.release('ns/x');
+    expect(pool.mirrorCount).toBe(0);
+    await vi.advanceTimersByTimeAsync(10 * minute);
+    expect(reader.totalCalls).toBe(0);
+  });
+});
