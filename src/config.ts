@@ -1,9 +1,14 @@
 // Flags and environment -> a validated, typed configuration. Every flag has an environment
-// equivalent (KVSYNC_<FLAG>), so the Helm chart can use either. Bad values are refused at start.
+// equivalent (KVSYNC_<FLAG>), so the Helm chart can use either; a flag wins over its variable.
+// Bad values are refused at start with a message naming the flag (or variable) and what it takes.
 import { parseArgs } from 'node:util';
+import { parseDuration } from './api/vault-secret.ts';
+import { refreshIntervalBounds } from './api/vault-secret-schema.ts';
+import { vaultHostSuffixes } from './keyvault/vault-url.ts';
 import type { LogLevel } from './observability/logger.ts';
 
 export interface Config {
+  /** Empty: all namespaces. */
   readonly namespaces: readonly string[];
   readonly workers: number;
   readonly defaultRefreshInterval: string;
@@ -14,8 +19,12 @@ export interface Config {
   readonly leaderElect: boolean;
   readonly leaseName: string;
   readonly leaseNamespace: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
   readonly metricsAddress: string;
   readonly healthAddress: string;
+  readonly objectExpiryMetric: boolean;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
 }
@@ -30,7 +39,7 @@ interface FlagSpec {
   readonly help: string;
 }
 
-const flags = {
+export const flags = {
   namespaces: {
     type: 'string',
     default: '',
@@ -40,12 +49,12 @@ const flags = {
   'default-refresh-interval': {
     type: 'string',
     default: '1h',
-    help: 'Refresh interval for VaultSecrets that set none (e.g. 30m, 1h, 0 = once)',
+    help: `Refresh interval of VaultSecrets that set none: ${refreshIntervalBounds.min} to ${refreshIntervalBounds.max} like 30m or 1h30m, or 0 = once`,
   },
   'vault-requests-per-10s': {
     type: 'string',
     default: '2000',
-    help: "Per-vault budget: Key Vault's limit is 4000 per 10 s",
+    help: "Per-vault request budget (1-4000); Key Vault's own limit is 4000 per 10 s",
   },
   'expiry-window': {
     type: 'string',
@@ -60,7 +69,7 @@ const flags = {
   'vault-suffixes': {
     type: 'string',
     default: '',
-    help: 'Extra allowed vault DNS suffixes (emulators, sovereign clouds), comma-separated',
+    help: 'Extra allowed vault DNS suffixes (emulators, private clouds), comma-separated',
   },
   'leader-elect': {
     type: 'boolean',
@@ -71,78 +80,138 @@ const flags = {
   'lease-namespace': {
     type: 'string',
     default: '',
-    help: "Namespace of the Lease (default: the pod's namespace)",
+    help: 'Namespace of the Lease (default: $POD_NAMESPACE, else kvsync-system)',
   },
-  'metrics-address': { type: 'string', default: ':8080', help: 'Listen address for /metrics' },
+  'lease-duration': {
+    type: 'string',
+    default: '15s',
+    help: 'How long a standby waits after the last renewal before taking the Lease',
+  },
+  'renew-deadline': {
+    type: 'string',
+    default: '10s',
+    help: 'How long the leader retries renewing before it stops leading (< lease duration)',
+  },
+  'retry-period': {
+    type: 'string',
+    default: '2s',
+    help: 'Interval between Lease renewals and acquisition attempts',
+  },
+  'metrics-address': {
+    type: 'string',
+    default: ':8080',
+    help: 'Listen address for /metrics (host:port or :port; port 0 picks a free one)',
+  },
   'health-address': {
     type: 'string',
     default: ':8081',
-    help: 'Listen address for /healthz and /readyz',
+    help: 'Listen address for /healthz and /readyz (may equal --metrics-address)',
   },
-  'log-level': { type: 'string', default: 'info', help: 'trace, debug, info, warn, error' },
+  'object-expiry-metric': {
+    type: 'boolean',
+    default: 'true',
+    help: 'Export kvsync_object_expiry_timestamp_seconds, one series per synced object',
+  },
+  'log-level': {
+    type: 'string',
+    default: 'info',
+    help: 'trace, debug, info, warn, error, fatal or silent',
+  },
   'shutdown-timeout': {
     type: 'string',
     default: '25s',
-    help: 'How long to let in-flight reconciles finish on SIGTERM',
+    help: 'How long in-flight reconciles may take to finish on SIGTERM',
   },
 } as const satisfies Record<string, FlagSpec>;
 
-type FlagName = keyof typeof flags;
+export type FlagName = keyof typeof flags;
 
 export function usage(): string {
-  const lines = ['Usage: kvsync [flags]', '', 'Flags (environment variable in brackets):'];
-  for (const [name, spec] of Object.entries(flags)) {
-    lines.push(
-      `  --${name.padEnd(30)} ${spec.help} [${envName(name)}] (default ${JSON.stringify(spec.default)})`,
-    );
+  const lines = [
+    'Usage: kvsync [flags]',
+    '',
+    'Keeps Kubernetes Secrets in sync with Azure Key Vault secrets and certificates.',
+    '',
+    'Flags (environment variable in brackets; a flag wins over its variable):',
+  ];
+  for (const [name, spec] of Object.entries(flags) as [FlagName, FlagSpec][]) {
+    const syntax = spec.type === 'boolean' ? `--${name}[=true|false]` : `--${name}=<value>`;
+    lines.push(`  ${syntax.padEnd(38)} ${envName(name)}, default ${JSON.stringify(spec.default)}`);
+    lines.push(`      ${spec.help}`);
   }
-  lines.push('  --help                           Show this help');
+  lines.push('  --help, -h', '      Show this help and exit');
+  lines.push(
+    '',
+    'Azure: workload identity variables (AZURE_CLIENT_ID, AZURE_TENANT_ID,',
+    'AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST) or AZURE_CLIENT_SECRET; egress honours',
+    'HTTPS_PROXY/NO_PROXY and NODE_EXTRA_CA_CERTS. Kubernetes: in-cluster config or $KUBECONFIG.',
+  );
   return lines.join('\n');
 }
 
 /** Throws ConfigError with a message naming the flag and what is accepted. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config | 'help' {
-  const options = Object.fromEntries(
-    Object.entries(flags).map(([name, spec]) => [name, { type: spec.type }]),
-  ) as Record<FlagName, { type: 'string' | 'boolean' }>;
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
-      options: { ...options, help: { type: 'boolean' } },
+      args: normaliseBooleans(argv),
+      options: {
+        ...(Object.fromEntries(
+          Object.keys(flags).map((name) => [name, { type: 'string' }]),
+        ) as Record<FlagName, { type: 'string' }>),
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
-      allowNegative: true,
     });
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError(`${(error as Error).message}; see --help`);
   }
   if (parsed.values.help) return 'help';
-  const raw = (name: FlagName): string => {
+
+  const input = (name: FlagName): Input => {
     const value = parsed.values[name];
-    if (value !== undefined) return String(value);
-    return env[envName(name)] ?? flags[name].default;
+    if (value !== undefined) return { value, source: `--${name}` };
+    const fromEnv = env[envName(name)];
+    if (fromEnv !== undefined) return { value: fromEnv, source: envName(name) };
+    return { value: flags[name].default, source: `--${name}` };
   };
 
-  const identityNamespaces = raw('default-identity-namespaces').trim();
+  const leaseDurationMs = duration(input('lease-duration'));
+  const renewDeadlineMs = duration(input('renew-deadline'));
+  const retryPeriodMs = duration(input('retry-period'));
+  // LeaderElector's own invariants, refused here with the flag names rather than at run time.
+  if (!(leaseDurationMs > renewDeadlineMs)) {
+    throw new ConfigError('--lease-duration must be longer than --renew-deadline');
+  }
+  if (!(renewDeadlineMs > retryPeriodMs * 1.2)) {
+    throw new ConfigError('--renew-deadline must be longer than 1.2 × --retry-period');
+  }
+  const identityNamespaces = input('default-identity-namespaces');
+  const leaseNamespace = input('lease-namespace');
   return {
-    namespaces: list(raw('namespaces')),
-    workers: integer('workers', raw('workers'), 1, 64),
-    defaultRefreshInterval:
-      duration('default-refresh-interval', raw('default-refresh-interval'), true) === 0
-        ? '0'
-        : raw('default-refresh-interval'),
-    vaultRequestsPer10s: integer('vault-requests-per-10s', raw('vault-requests-per-10s'), 1, 4000),
-    expiryWindowMs: duration('expiry-window', raw('expiry-window'), false),
-    defaultIdentityNamespaces: identityNamespaces === '*' ? '*' : list(identityNamespaces),
-    extraVaultSuffixes: list(raw('vault-suffixes')),
-    leaderElect: boolean('leader-elect', raw('leader-elect')),
-    leaseName: raw('lease-name'),
-    leaseNamespace: raw('lease-namespace') || env.POD_NAMESPACE || 'kvsync-system',
-    metricsAddress: address('metrics-address', raw('metrics-address')),
-    healthAddress: address('health-address', raw('health-address')),
-    logLevel: logLevel(raw('log-level')),
-    shutdownTimeoutMs: duration('shutdown-timeout', raw('shutdown-timeout'), false),
+    namespaces: namespaceList(input('namespaces')),
+    workers: integer(input('workers'), 1, 64),
+    defaultRefreshInterval: refreshInterval(input('default-refresh-interval')),
+    vaultRequestsPer10s: integer(input('vault-requests-per-10s'), 1, 4000),
+    expiryWindowMs: duration(input('expiry-window')),
+    defaultIdentityNamespaces:
+      identityNamespaces.value.trim() === '*' ? '*' : namespaceList(identityNamespaces),
+    extraVaultSuffixes: suffixes(input('vault-suffixes')),
+    leaderElect: boolean(input('leader-elect')),
+    leaseName: dnsName(input('lease-name'), dnsSubdomain, 'a DNS subdomain name'),
+    leaseNamespace:
+      leaseNamespace.value === ''
+        ? env.POD_NAMESPACE || 'kvsync-system'
+        : dnsName(leaseNamespace, dnsLabel, 'a namespace name'),
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
+    metricsAddress: address(input('metrics-address')),
+    healthAddress: address(input('health-address')),
+    objectExpiryMetric: boolean(input('object-expiry-metric')),
+    logLevel: logLevel(input('log-level')),
+    shutdownTimeoutMs: duration(input('shutdown-timeout')),
   };
 }
 
@@ -150,7 +219,7 @@ export function envName(flag: string): string {
   return `KVSYNC_${flag.toUpperCase().replaceAll('-', '_')}`;
 }
 
-/** `host:port` or `:port` -> { host, port } for net.listen. */
+/** `host:port` or `:port` -> { host, port } for net.listen; `[::1]:80` -> host `::1`. */
 export function splitAddress(value: string): { host: string | undefined; port: number } {
   const at = value.lastIndexOf(':');
   const host = value.slice(0, at);
@@ -160,6 +229,39 @@ export function splitAddress(value: string): { host: string | undefined; port: n
   };
 }
 
+interface Input {
+  readonly value: string;
+  /** `--flag` or `KVSYNC_FLAG`: what the user has to fix. */
+  readonly source: string;
+}
+
+const booleanFlags = new Set(
+  Object.entries(flags)
+    .filter(([, spec]) => spec.type === 'boolean')
+    .map(([name]) => name),
+);
+
+/**
+ * Booleans take `--flag`, `--no-flag` and `--flag=false` (as Go's flag packages do, and as the
+ * chart writes them); parseArgs' booleans refuse a value, so they are parsed as strings.
+ */
+function normaliseBooleans(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const name = arg.slice(2);
+    if (!arg.startsWith('--') || arg.includes('=')) return arg;
+    if (booleanFlags.has(name)) return `${arg}=true`;
+    if (name.startsWith('no-') && booleanFlags.has(name.slice(3)))
+      return `--${name.slice(3)}=false`;
+    return arg;
+  });
+}
+
+function refuse(input: Input, expected: string): never {
+  throw new ConfigError(
+    `${input.source}: expected ${expected}, got ${JSON.stringify(input.value)}`,
+  );
+}
+
 function list(value: string): string[] {
   return value
     .split(',')
@@ -167,20 +269,36 @@ function list(value: string): string[] {
     .filter((item) => item !== '');
 }
 
-function integer(name: string, value: string, min: number, max: number): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
-    throw new ConfigError(
-      `--${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsSubdomain =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function namespaceList(input: Input): string[] {
+  const names = list(input.value);
+  for (const name of names) {
+    if (!dnsLabel.test(name)) refuse(input, `comma-separated namespace names (${name} is not one)`);
+  }
+  return names;
+}
+
+function dnsName(input: Input, pattern: RegExp, what: string): string {
+  if (!pattern.test(input.value)) refuse(input, what);
+  return input.value;
+}
+
+function integer(input: Input, min: number, max: number): number {
+  const number = Number(input.value);
+  if (!/^\d+$/.test(input.value.trim()) || number < min || number > max) {
+    refuse(input, `a whole number from ${min} to ${max}`);
   }
   return number;
 }
 
-function boolean(name: string, value: string): boolean {
-  if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
-  if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
-  throw new ConfigError(`--${name}: expected true or false, got ${JSON.stringify(value)}`);
+function boolean(input: Input): boolean {
+  const value = input.value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  return refuse(input, 'true or false');
 }
 
 const durationUnits: Record<string, number> = {
@@ -191,34 +309,67 @@ const durationUnits: Record<string, number> = {
   d: 86_400_000,
 };
 
-function duration(name: string, value: string, allowZero: boolean): number {
-  const text = value.trim();
-  if (text === '0' && allowZero) return 0;
+function duration(input: Input): number {
+  const text = input.value.trim();
   const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-    throw new ConfigError(
-      `--${name}: expected a duration like 90s, 15m, 1h30m or 30d, got ${JSON.stringify(value)}`,
-    );
+    refuse(input, 'a duration like 90s, 15m, 1h30m or 30d');
   }
   const ms = parts.reduce((sum, [, count, unit]) => sum + Number(count) * durationUnits[unit!]!, 0);
-  if (ms <= 0) throw new ConfigError(`--${name}: must be greater than zero`);
+  if (ms <= 0) refuse(input, 'a duration greater than zero');
   return ms;
 }
 
-function address(name: string, value: string): string {
-  const { port } = splitAddress(value);
-  if (!value.includes(':') || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`--${name}: expected host:port or :port, got ${JSON.stringify(value)}`);
+/** The CRD's own grammar and bounds, since the value stands in for a VaultSecret's field. */
+function refreshInterval(input: Input): string {
+  const text = input.value.trim();
+  const expected = `0 or a duration from ${refreshIntervalBounds.min} to ${refreshIntervalBounds.max} in hours, minutes and seconds, like 30m or 1h30m`;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    return refuse(input, expected);
+  }
+  const min = parseDuration(refreshIntervalBounds.min);
+  const max = parseDuration(refreshIntervalBounds.max);
+  if (ms !== 0 && (ms < min || ms > max)) refuse(input, expected);
+  return ms === 0 ? '0' : text;
+}
+
+function suffixes(input: Input): string[] {
+  const names = list(input.value);
+  try {
+    vaultHostSuffixes(names, []);
+  } catch {
+    refuse(input, 'comma-separated DNS suffixes like vault.example.internal');
+  }
+  return names;
+}
+
+function address(input: Input): string {
+  const value = input.value.trim();
+  const at = value.lastIndexOf(':');
+  const host = value.slice(0, at);
+  const port = value.slice(at + 1);
+  const hostOk = host === '' || /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(host);
+  if (at < 0 || !hostOk || !/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    refuse(input, 'host:port or :port');
   }
   return value;
 }
 
-function logLevel(value: string): LogLevel {
-  const levels: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-  if (!levels.includes(value as LogLevel)) {
-    throw new ConfigError(
-      `--log-level: expected one of ${levels.join(', ')}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value as LogLevel;
+const logLevels: readonly LogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+];
+
+function logLevel(input: Input): LogLevel {
+  const value = input.value.trim() as LogLevel;
+  if (!logLevels.includes(value)) refuse(input, `one of ${logLevels.join(', ')}`);
+  return value;
 }

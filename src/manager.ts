@@ -19,6 +19,7 @@ import { isAllowedVaultHost, parseVaultUrl, vaultHostSuffixes } from './keyvault
 import { kubeEventRecorder } from './kube/events.ts';
 import { kubeSecretWriter } from './kube/secret-writer.ts';
 import { kubeStatusWriter } from './kube/status-writer.ts';
+import { informerStatusLogger } from './observability/informer-log.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { Controller } from './runtime/controller.ts';
 import { kubeInformer } from './runtime/informer.ts';
@@ -57,12 +58,16 @@ export function startManager(options: ManagerOptions): Manager {
   const vaultSecrets = kubeInformer<VaultSecret>(
     kubeConfig,
     { apiVersion, plural },
-    { namespaces },
+    { namespaces, onStatus: informerStatusLogger(log, plural) },
   );
   const secrets = kubeInformer<V1Secret>(
     kubeConfig,
     { apiVersion: 'v1', plural: 'secrets' },
-    { namespaces, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` },
+    {
+      namespaces,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+      onStatus: informerStatusLogger(log, 'secrets'),
+    },
   );
 
   const budget = createVaultBudget({
@@ -137,19 +142,11 @@ export function startManager(options: ManagerOptions): Manager {
       metrics.vaultSecretReady.set(labels, ready ? 1 : 0);
       if (!ready) return;
       metrics.lastSync.set(labels, Date.now() / 1000);
-      for (const object of objects) {
-        if (object.expiresOn) {
-          metrics.objectExpiry.set(
-            { ...labels, object: object.name, kind: object.kind },
-            object.expiresOn.getTime() / 1000,
-          );
-        }
-      }
+      metrics.setObjectExpiries(labels, objects);
     },
     onDeleted: (key) => {
       const { namespace, name } = splitKey(key);
-      metrics.vaultSecretReady.remove({ namespace: namespace ?? '', name });
-      metrics.lastSync.remove({ namespace: namespace ?? '', name });
+      metrics.forgetVaultSecret({ namespace: namespace ?? '', name });
     },
   });
 

@@ -1,7 +1,26 @@
 // kvsync's Prometheus metrics. Every label set is bounded: vault hosts, operations, status codes,
-// results, and VaultSecret namespace/name (one series per VaultSecret, like kube-state-metrics).
-// No label ever carries a value; object names appear only on the opt-out expiry gauge.
+// results, and VaultSecret namespace/name (one series per VaultSecret, like kube-state-metrics,
+// removed with the VaultSecret). No label ever carries a value; Key Vault object names appear
+// only on the expiry gauge, which is opt-out (--object-expiry-metric=false).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface VaultSecretLabels {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface ExpiringObject {
+  readonly name: string;
+  readonly kind: string;
+  readonly expiresOn?: Date | undefined;
+}
+
+export interface MetricsOptions {
+  /** Process and Node.js metrics (CPU, memory, event loop lag, GC). Default true. */
+  readonly defaultMetrics?: boolean;
+  /** kvsync_object_expiry_timestamp_seconds, one series per synced object. Default true. */
+  readonly objectExpiry?: boolean;
+}
 
 export interface Metrics {
   readonly registry: Registry;
@@ -12,19 +31,59 @@ export interface Metrics {
   readonly vaultThrottled: Counter<'vault'>;
   readonly vaultSweeps: Counter<'result'>;
   readonly secretRotations: Counter;
+  /** Prefer setObjectExpiries, which also drops series of objects no longer synced. */
   readonly objectExpiry: Gauge<'namespace' | 'name' | 'object' | 'kind'>;
   readonly lastSync: Gauge<'namespace' | 'name'>;
   readonly workqueueDepth: Gauge;
   readonly vaultSecretReady: Gauge<'namespace' | 'name'>;
   readonly kubeWrites: Counter<'resource' | 'verb'>;
   readonly tokenRequests: Counter<'kind'>;
+  /** 1 while this replica leads (or runs without leader election), else 0. */
+  readonly leader: Gauge;
+  /** Replaces a VaultSecret's expiry series with those of `objects` (no-op when opted out). */
+  setObjectExpiries(vaultSecret: VaultSecretLabels, objects: readonly ExpiringObject[]): void;
+  /** Removes every series of a deleted VaultSecret. */
+  forgetVaultSecret(vaultSecret: VaultSecretLabels): void;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true)
+  if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: 'kvsync_' });
+  }
   const registers = [registry];
+  const objectExpiryEnabled = options.objectExpiry ?? true;
+  const objectExpiry = new Gauge({
+    name: 'kvsync_object_expiry_timestamp_seconds',
+    help: 'Expiry of each synced Key Vault object (attribute exp, or X.509 notAfter)',
+    labelNames: ['namespace', 'name', 'object', 'kind'] as const,
+    // Opted out: the gauge exists for callers but is never exported.
+    registers: objectExpiryEnabled ? registers : [],
+  });
+  const lastSync = new Gauge({
+    name: 'kvsync_last_sync_timestamp_seconds',
+    help: 'When each VaultSecret last synced successfully',
+    labelNames: ['namespace', 'name'] as const,
+    registers,
+  });
+  const vaultSecretReady = new Gauge({
+    name: 'kvsync_vaultsecret_ready',
+    help: '1 when the VaultSecret is Ready, else 0',
+    labelNames: ['namespace', 'name'] as const,
+    registers,
+  });
+
+  // The expiry series each VaultSecret has, so objects it no longer syncs do not linger.
+  const expirySeries = new Map<string, { object: string; kind: string }[]>();
+  const keyOf = ({ namespace, name }: VaultSecretLabels): string => `${namespace}/${name}`;
+  const removeExpiries = (vaultSecret: VaultSecretLabels): void => {
+    const { namespace, name } = vaultSecret;
+    for (const series of expirySeries.get(keyOf(vaultSecret)) ?? []) {
+      objectExpiry.remove({ namespace, name, ...series });
+    }
+    expirySeries.delete(keyOf(vaultSecret));
+  };
+
   return {
     registry,
     reconcileTotal: new Counter({
@@ -69,29 +128,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Key Vault objects whose new version was written to a Secret',
       registers,
     }),
-    objectExpiry: new Gauge({
-      name: 'kvsync_object_expiry_timestamp_seconds',
-      help: 'Expiry of each synced Key Vault object (attribute exp, or X.509 notAfter)',
-      labelNames: ['namespace', 'name', 'object', 'kind'],
-      registers,
-    }),
-    lastSync: new Gauge({
-      name: 'kvsync_last_sync_timestamp_seconds',
-      help: 'When each VaultSecret last synced successfully',
-      labelNames: ['namespace', 'name'],
-      registers,
-    }),
+    objectExpiry,
+    lastSync,
     workqueueDepth: new Gauge({
       name: 'kvsync_workqueue_depth',
       help: 'VaultSecrets waiting to be reconciled',
       registers,
     }),
-    vaultSecretReady: new Gauge({
-      name: 'kvsync_vaultsecret_ready',
-      help: '1 when the VaultSecret is Ready, else 0',
-      labelNames: ['namespace', 'name'],
-      registers,
-    }),
+    vaultSecretReady,
     kubeWrites: new Counter({
       name: 'kvsync_kube_writes_total',
       help: 'Writes to the Kubernetes API by resource and verb',
@@ -104,5 +148,28 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['kind'],
       registers,
     }),
+    leader: new Gauge({
+      name: 'kvsync_leader',
+      help: '1 while this replica leads (or runs without leader election), else 0',
+      registers,
+    }),
+    setObjectExpiries(vaultSecret, objects) {
+      removeExpiries(vaultSecret);
+      if (!objectExpiryEnabled) return;
+      const series: { object: string; kind: string }[] = [];
+      for (const object of objects) {
+        if (!object.expiresOn) continue;
+        const labels = { object: object.name, kind: object.kind };
+        objectExpiry.set({ ...vaultSecret, ...labels }, object.expiresOn.getTime() / 1000);
+        series.push(labels);
+      }
+      if (series.length > 0) expirySeries.set(keyOf(vaultSecret), series);
+    },
+    forgetVaultSecret(vaultSecret) {
+      const { namespace, name } = vaultSecret;
+      vaultSecretReady.remove({ namespace, name });
+      lastSync.remove({ namespace, name });
+      removeExpiries(vaultSecret);
+    },
   };
 }
