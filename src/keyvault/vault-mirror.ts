@@ -30,7 +30,15 @@ interface Known {
   readonly version: string;
   readonly updatedOn: number | undefined;
   readonly enabled: boolean;
+  readonly fetchedAt: number;
 }
+
+/**
+ * Key Vault's `updated` has one-second resolution, so a version created in the same second as
+ * the one kvsync read would list with the same `updated`. A read this close to the update (with
+ * room for clock skew) is confirmed by one more GET on the next sweep.
+ */
+const sameSecondMarginMs = 5_000;
 
 interface Listing {
   readonly items: readonly ObjectProperties[];
@@ -175,7 +183,7 @@ export class VaultMirror {
       const item = byName.get(name);
       const known = this.current.get(name);
       if (!item && !known) continue;
-      if (!item || !known || !sameProperties(item, known)) {
+      if (!item || !known || !sameProperties(item, known) || unconfirmed(known)) {
         this.current.delete(name);
         changed.add(name);
       }
@@ -240,6 +248,7 @@ export class VaultMirror {
       version: properties.version,
       updatedOn: properties.updatedOn?.getTime(),
       enabled: properties.enabled,
+      fetchedAt: this.now(),
     });
     return value;
   }
@@ -269,6 +278,10 @@ export class VaultMirror {
     this.inflight.set(key, promise);
     return promise;
   }
+}
+
+function unconfirmed(known: Known): boolean {
+  return known.updatedOn === undefined || known.fetchedAt - known.updatedOn < sameSecondMarginMs;
 }
 
 function sameProperties(item: ObjectProperties, known: Known): boolean {

@@ -121,6 +121,23 @@ describe('VaultMirror', () => {
     expect((await mirror.sweep()).affected).toEqual([]);
   });
 
+  it('confirms with one more GET a read made in the same second as the update', async () => {
+    const reader = new MemoryReader();
+    let now = 0;
+    const mirror = new VaultMirror({ key: 'k', reader, cache: new ValueCache(), now: () => now });
+    reader.set('a', '1'); // updatedOn = 1 s
+    reader.set('b', '2'); // updatedOn = 2 s
+    now = 2_500; // read right after the update: a newer version could share its second
+    await mirror.latest('a');
+    await mirror.latest('b');
+    mirror.register('ns/x', interest(['a', 'b']));
+    expect((await mirror.sweep()).affected).toEqual(['ns/x']);
+    now = 60_000;
+    await mirror.latest('a');
+    await mirror.latest('b');
+    expect((await mirror.sweep()).affected).toEqual([]);
+  });
+
   it('does not sweep for users that sync once', async () => {
     const { reader, mirror } = setup();
     reader.set('a', '1');
