@@ -32,8 +32,7 @@ LABEL org.opencontainers.image.title="kvsync" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"
-ENV NODE_ENV=production \
-    HOME=/tmp
+ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only, without type declarations and source maps (half of node_modules,
@@ -46,6 +45,9 @@ RUN --mount=type=cache,target=/root/.npm \
  && echo 'kvsync:x:65532:65532:kvsync:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'kvsync:x:65532:' >> /etc/group
 COPY --from=build /src/dist ./dist
+# Set after npm ci, whose cache must stay in the build cache mount and out of the image. A home
+# for libraries that look for one; /tmp is the only writable path (an emptyDir in the chart).
+ENV HOME=/tmp
 # Numeric, so Kubernetes can verify runAsNonRoot without reading /etc/passwd.
 USER 65532:65532
 # Metrics and health (flags --metrics-address, --health-address).

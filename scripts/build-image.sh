@@ -182,6 +182,8 @@ build_image() {
     --build-arg "REVISION=$revision" \
     -t "$tag" -f "$root/Dockerfile" "$root" >&2
   log "built $tag in $(( $(date +%s) - start )) s ($(podman image inspect --format '{{.Size}}' "$tag") bytes)"
+  # Earlier builds of kvsync's image that lost their tag; the build cache is kept.
+  podman image prune --force --filter label=org.opencontainers.image.title=kvsync >/dev/null 2>&1 || true
 }
 
 write_containers_conf
