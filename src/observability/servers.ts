@@ -43,7 +43,10 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
     '/healthz': (_req, res) => probe(res, options.live()),
     '/readyz': (_req, res) => probe(res, options.ready()),
   };
-  const shared = options.metricsAddress === options.healthAddress;
+  // The same address twice shares one listener; port 0 twice means two free ports.
+  const shared =
+    options.metricsAddress === options.healthAddress &&
+    splitAddress(options.metricsAddress).port !== 0;
   const metrics = await listen(
     options.metricsAddress,
     shared ? { ...metricsRoutes, ...healthRoutes } : metricsRoutes,

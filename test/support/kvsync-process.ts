@@ -14,7 +14,8 @@
 // demo and benchmark scripts do.
 //
 // The process runs under the supervisor of processes.ts, so it dies with the test process even on
-// a crash or SIGKILL; `close()` in afterAll stops it and removes its temporary directory.
+// a crash or SIGKILL; `close()` in afterAll stops it and removes its temporary directory (kept,
+// with its path printed, when KVSYNC_KEEP_LOGS is set).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -217,17 +218,24 @@ export async function startKvsyncProcess(options: KvsyncProcessOptions): Promise
     stop: () => stopWith('SIGTERM'),
     async close() {
       await stopOrKill(supervised);
-      if (ownDir) await rm(dir, { recursive: true, force: true });
+      if (process.env.KVSYNC_KEEP_LOGS) {
+        process.stderr.write(`kvsync-${options.name} output kept in ${logPath}\n`);
+      } else if (ownDir) {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
 
 /** SIGTERM; SIGKILL if it is still there after 30 s (a hung shutdown must not hang the suite). */
 async function stopOrKill(supervised: Supervised): Promise<void> {
+  // One SIGTERM only: the supervisor's own (on stop()) would be a second signal, which kvsync
+  // takes as "exit now".
   killQuietly(supervised.pid, 'SIGTERM');
   const timer = setTimeout(() => killQuietly(supervised.pid, 'SIGKILL'), 30_000);
-  await supervised.stop();
+  await supervised.exited;
   clearTimeout(timer);
+  await supervised.stop();
 }
 
 function entryPoint(entry: 'source' | 'dist'): string {
