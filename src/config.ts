@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from './api/vault-secret.ts';
 import { refreshIntervalBounds } from './api/vault-secret-schema.ts';
+import { checkQueueName, parseQueueUrl } from './events/queue-url.ts';
 import { vaultHostSuffixes } from './keyvault/vault-url.ts';
 import type { LogLevel } from './observability/logger.ts';
 
@@ -27,6 +28,12 @@ export interface Config {
   readonly objectExpiryMetric: boolean;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Absent: no events, sweeps only. */
+  readonly eventQueueUrl: string | undefined;
+  /** Absent: `<queue>-poison`. */
+  readonly eventPoisonQueue: string | undefined;
+  readonly eventSweepIntervalMs: number;
+  readonly rolloutMinIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +129,26 @@ export const flags = {
     default: '25s',
     help: 'How long in-flight reconciles may take to finish on SIGTERM',
   },
+  'event-queue-url': {
+    type: 'string',
+    default: '',
+    help: "Storage Queue with Key Vault events (https://<account>.queue.core.windows.net/<queue>), read with kvsync's own identity; empty: sweeps only",
+  },
+  'event-poison-queue': {
+    type: 'string',
+    default: '',
+    help: 'Queue (same account) for messages that cannot be processed; empty: <queue>-poison',
+  },
+  'event-sweep-interval': {
+    type: 'string',
+    default: '30m',
+    help: 'While events flow, rotation sweeps run at most this often (full rate while the queue fails)',
+  },
+  'rollout-min-interval': {
+    type: 'string',
+    default: '1m',
+    help: 'Minimum time between two restarts of one workload (spec.rolloutRestart)',
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export type FlagName = keyof typeof flags;
@@ -212,6 +239,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     objectExpiryMetric: boolean(input('object-expiry-metric')),
     logLevel: logLevel(input('log-level')),
     shutdownTimeoutMs: duration(input('shutdown-timeout')),
+    eventQueueUrl: optional(input('event-queue-url'), queueUrl),
+    eventPoisonQueue: optional(input('event-poison-queue'), poisonQueue),
+    eventSweepIntervalMs: duration(input('event-sweep-interval')),
+    rolloutMinIntervalMs: duration(input('rollout-min-interval')),
   };
 }
 
@@ -334,6 +365,31 @@ function refreshInterval(input: Input): string {
   const max = parseDuration(refreshIntervalBounds.max);
   if (ms !== 0 && (ms < min || ms > max)) refuse(input, expected);
   return ms === 0 ? '0' : text;
+}
+
+function optional<T>(input: Input, parse: (input: Input) => T): T | undefined {
+  return input.value.trim() === '' ? undefined : parse(input);
+}
+
+function queueUrl(input: Input): string {
+  try {
+    parseQueueUrl(input.value);
+  } catch (error) {
+    refuse(
+      input,
+      `a queue URL like https://<account>.queue.core.windows.net/<queue> (${(error as Error).message})`,
+    );
+  }
+  return input.value.trim();
+}
+
+function poisonQueue(input: Input): string {
+  try {
+    checkQueueName(input.value.trim());
+  } catch {
+    refuse(input, 'a queue name: 3-63 lower-case letters, digits and single dashes');
+  }
+  return input.value.trim();
 }
 
 function suffixes(input: Input): string[] {

@@ -8,6 +8,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { credentialOptionsFromEnv } from './azure-environment.ts';
 import { ConfigError, loadConfig, usage, type Config } from './config.ts';
+import type { EventOptions } from './events/event-processing.ts';
+import { eventOptionsFromConfig } from './events/from-config.ts';
 import { kubeIdentityPort } from './identity/kubernetes-port.ts';
 import { createIdentityResolver } from './identity/resolver.ts';
 import { monitorEventLoop } from './observability/event-loop.ts';
@@ -24,6 +26,7 @@ const EXIT_USAGE = 2;
 function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
   let config: Config | 'help';
   let azureOptions;
+  let events: EventOptions | undefined;
   try {
     config = loadConfig(argv, env);
     if (config === 'help') {
@@ -31,6 +34,7 @@ function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
       return;
     }
     azureOptions = credentialOptionsFromEnv(env);
+    events = eventOptionsFromConfig(config, env, azureOptions);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`kvsync: ${error.message}\n`);
@@ -40,7 +44,7 @@ function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
 
   const log = createLogger(config.logLevel);
   exitOnUnhandledErrors(log);
-  run(config, azureOptions, env, log).then(
+  run(config, azureOptions, events, env, log).then(
     (code) => exit(code),
     (error: unknown) => {
       log.fatal({ err: safeError(error) }, 'kvsync failed');
@@ -52,6 +56,7 @@ function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
 async function run(
   config: Config,
   azureOptions: ReturnType<typeof credentialOptionsFromEnv>,
+  events: EventOptions | undefined,
   env: NodeJS.ProcessEnv,
   log: Logger,
 ): Promise<number> {
@@ -101,6 +106,11 @@ async function run(
       log,
       metrics,
       instance: podName,
+      ...(events ? { events } : {}),
+      rollout: {
+        keySecret: { namespace: config.leaseNamespace, name: 'kvsync-rollout-key' },
+        minIntervalMs: config.rolloutMinIntervalMs,
+      },
     },
     ...(config.leaderElect
       ? {

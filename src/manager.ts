@@ -9,6 +9,8 @@ import { apiVersion, plural, targetSecretName } from './api/vault-secret.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './controllers/vault-secret/desired-secret.ts';
 import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
 import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
+import type { EventOptions } from './events/event-processing.ts';
+import { createEventProcessing } from './events/event-processing.ts';
 import type { IdentityResolver } from './identity/types.ts';
 import type { VaultBudgetOptions } from './keyvault/budget.ts';
 import { createVaultBudget } from './keyvault/budget.ts';
@@ -21,6 +23,8 @@ import { kubeSecretWriter } from './kube/secret-writer.ts';
 import { kubeStatusWriter } from './kube/status-writer.ts';
 import { informerStatusLogger } from './observability/informer-log.ts';
 import type { Metrics } from './observability/metrics.ts';
+import type { RolloutOptions } from './rollout/rollout-restarts.ts';
+import { createRolloutRestarter } from './rollout/rollout-restarts.ts';
 import { Controller } from './runtime/controller.ts';
 import { kubeInformer } from './runtime/informer.ts';
 import { splitKey } from './runtime/store.ts';
@@ -40,6 +44,10 @@ export interface ManagerOptions {
   /** For emulators and tests: serviceVersion, proxy, TLS. Production passes nothing. */
   readonly secretClientOptions?: SecretClientOptions;
   readonly instance: string;
+  /** Key Vault events (absent: sweeps only). Runs with the manager, so only on the leader. */
+  readonly events?: EventOptions;
+  /** spec.rolloutRestart; default: the HMAC key Secret `kvsync-rollout-key` in kvsync-system. */
+  readonly rollout?: RolloutOptions;
 }
 
 export interface Manager {
@@ -116,6 +124,20 @@ export function startManager(options: ManagerOptions): Manager {
     },
   });
 
+  const events = options.events
+    ? createEventProcessing(options.events, { pool, enqueue, log, registry: metrics.registry })
+    : undefined;
+  const recorder = kubeEventRecorder(kubeConfig, {
+    component: 'kvsync',
+    instance: options.instance,
+    onError: (error) => log.warn({ err: (error as Error).message }, 'could not record event'),
+  });
+  const restarter = createRolloutRestarter(
+    kubeConfig,
+    options.rollout ?? { keySecret: { namespace: 'kvsync-system', name: 'kvsync-rollout-key' } },
+    { log, registry: metrics.registry, events: recorder },
+  );
+
   const reconciler = new VaultSecretReconciler({
     vaultSecrets: vaultSecrets.store,
     secrets: secrets.store,
@@ -125,11 +147,7 @@ export function startManager(options: ManagerOptions): Manager {
     statusWriter: kubeStatusWriter(kubeConfig, () =>
       metrics.kubeWrites.inc({ resource: 'vaultsecrets/status', verb: 'apply' }),
     ),
-    events: kubeEventRecorder(kubeConfig, {
-      component: 'kvsync',
-      instance: options.instance,
-      onError: (error) => log.warn({ err: (error as Error).message }, 'could not record event'),
-    }),
+    events: recorder,
     pool,
     identities: options.identities,
     vaultUrlOf,
@@ -137,8 +155,13 @@ export function startManager(options: ManagerOptions): Manager {
     defaultRefreshInterval: options.defaultRefreshInterval,
     log,
     onRotation: () => metrics.secretRotations.inc(),
+    onDataChanged: (vaultSecret, change) => {
+      events?.dataChanged(`${vaultSecret.metadata.namespace}/${vaultSecret.metadata.name}`);
+      restarter.dataChanged(vaultSecret, change);
+    },
     onSynced: (vaultSecret, { ready, objects }) => {
       const labels = { namespace: vaultSecret.metadata.namespace, name: vaultSecret.metadata.name };
+      events?.synced(`${labels.namespace}/${labels.name}`);
       metrics.vaultSecretReady.set(labels, ready ? 1 : 0);
       if (!ready) return;
       metrics.lastSync.set(labels, Date.now() / 1000);
@@ -175,6 +198,7 @@ export function startManager(options: ManagerOptions): Manager {
     if (previous !== undefined && ownerOf.get(previous) === key) ownerOf.delete(previous);
     targetOf.delete(key);
     const vaultSecret = vaultSecrets.store.get(key);
+    events?.vaultSecretChanged(key, vaultSecret);
     if (vaultSecret) {
       const target = `${vaultSecret.metadata.namespace}/${targetSecretName(vaultSecret)}`;
       targetOf.set(key, target);
@@ -190,13 +214,20 @@ export function startManager(options: ManagerOptions): Manager {
   vaultSecrets.start();
   secrets.start();
   const started = controller.start();
+  // Events are matched against the VaultSecret cache, so they are received once it is synced.
+  void started.then(
+    () => events?.start(),
+    () => {},
+  );
   return {
     started,
     pool,
     controller,
     ready: () => vaultSecrets.hasSynced() && secrets.hasSynced(),
     async stop(deadlineMs = 30_000) {
+      await events?.stop();
       await controller.stop(deadlineMs);
+      restarter.stop();
       pool.stop();
       await Promise.all([vaultSecrets.stop(), secrets.stop()]);
     },

@@ -44,6 +44,8 @@ interface Listing {
   readonly items: readonly ObjectProperties[];
   readonly pages: number;
   readonly at: number;
+  /** The mirror's epoch when the listing was requested. */
+  readonly epoch: number;
 }
 
 export function matchesFind(item: ObjectProperties, selector: FindSelector): boolean {
@@ -65,6 +67,10 @@ export class VaultMirror {
   private readonly users = new Map<string, Interest>();
   private readonly findPrints = new Map<string, string>();
   private listing: Listing | undefined;
+  /** Bumped by every invalidate(): reads started before it may have seen an older version. */
+  private epoch = 0;
+  /** Listings requested before this epoch may miss an object an event announced. */
+  private listingEpoch = 0;
   private failure: { readonly error: VaultError; readonly since: Date } | undefined;
 
   constructor(options: {
@@ -84,7 +90,8 @@ export class VaultMirror {
     const known = this.current.get(name);
     const cached = known && this.cache.get(this.valueKey(name, known.version));
     if (cached) return cached;
-    return this.once(`latest/${name}`, () => this.fetch(name));
+    // Keyed by epoch: a caller after an invalidation must not join a read started before it.
+    return this.once(`latest/${name}@${this.epoch}`, () => this.fetch(name));
   }
 
   /** A pinned version: fetched once, then served from the cache. */
@@ -101,8 +108,23 @@ export class VaultMirror {
   /** Objects matching a selector, from a listing no older than maxAgeMs. */
   async find(selector: FindSelector, maxAgeMs: number): Promise<ObjectProperties[]> {
     let listing = this.listing;
-    if (!listing || this.now() - listing.at > maxAgeMs) listing = await this.list();
+    if (!listing || this.now() - listing.at > maxAgeMs || listing.epoch < this.listingEpoch) {
+      listing = await this.list();
+    }
     return listing.items.filter((item) => matchesFind(item, selector));
+  }
+
+  /**
+   * An event announced a new version of `name`: forget its known version, and the listing when a
+   * user's `find` may match it, so the next read asks Key Vault instead of the cache.
+   */
+  invalidate(name: string): void {
+    this.epoch += 1;
+    this.current.delete(name);
+    const findable = [...this.users.values()].some((interest) =>
+      interest.finds.some((selector) => !selector.nameRegex || selector.nameRegex.test(name)),
+    );
+    if (findable) this.listingEpoch = this.epoch;
   }
 
   register(vaultSecretKey: string, interest: Interest): void {
@@ -241,9 +263,12 @@ export class VaultMirror {
   }
 
   private async fetch(name: string): Promise<SecretValue> {
+    const epoch = this.epoch;
     const value = await this.reader.getSecret(name);
     const { properties } = value;
     this.cache.set(this.valueKey(name, properties.version), value);
+    // An invalidation during the read may announce a newer version than the one just read.
+    if (epoch !== this.epoch) return value;
     this.current.set(name, {
       version: properties.version,
       updatedOn: properties.updatedOn?.getTime(),
@@ -254,14 +279,15 @@ export class VaultMirror {
   }
 
   private list(): Promise<Listing> {
-    return this.once('list', async () => {
+    const epoch = this.epoch;
+    return this.once(`list@${this.listingEpoch}`, async () => {
       const items: ObjectProperties[] = [];
       let pages = 0;
       for await (const page of this.reader.listSecretPages()) {
         pages += 1;
         items.push(...page);
       }
-      this.listing = { items, pages: Math.max(pages, 1), at: this.now() };
+      this.listing = { items, pages: Math.max(pages, 1), at: this.now(), epoch };
       return this.listing;
     });
   }

@@ -20,6 +20,8 @@ export interface VaultPoolOptions {
 
 interface Entry {
   readonly mirror: VaultMirror;
+  /** `host[:port]` of the vault, as events name it. */
+  readonly vaultHost: string;
   timer: TimerHandle;
   dueAt: number;
   failures: number;
@@ -35,6 +37,7 @@ export class VaultPool {
   private readonly entries = new Map<string, Entry>();
   private readonly mirrorOf = new Map<string, string>();
   private stopped = false;
+  private stretchMs: number | undefined;
 
   constructor(options: VaultPoolOptions) {
     this.options = options;
@@ -55,7 +58,8 @@ export class VaultPool {
         cache: this.cache,
         now: () => this.clock.now(),
       });
-      entry = { mirror, timer: undefined, dueAt: Infinity, failures: 0 };
+      const vaultHost = new URL(vaultUrl).host;
+      entry = { mirror, vaultHost, timer: undefined, dueAt: Infinity, failures: 0 };
       this.entries.set(key, entry);
     }
     return entry.mirror;
@@ -86,6 +90,38 @@ export class VaultPool {
     }
   }
 
+  /**
+   * An event announced a new version of `name` in the vault at `vaultHost` (`host[:port]`): every
+   * identity's mirror of that vault reads it again. Returns how many mirrors were told.
+   */
+  invalidate(vaultHost: string, name: string): number {
+    let told = 0;
+    for (const entry of this.entries.values()) {
+      if (entry.vaultHost !== vaultHost.toLowerCase()) continue;
+      entry.mirror.invalidate(name);
+      told += 1;
+    }
+    return told;
+  }
+
+  /**
+   * While events announce rotations, sweeps after the next one come at most every `ms` (never
+   * more often than users asked). The sweep already due still runs at full rate, so a sweep
+   * follows every start and every return to full rate. `undefined`: full rate again, at once.
+   */
+  setSweepStretch(ms: number | undefined): void {
+    const unstretched = this.stretchMs !== undefined && ms === undefined;
+    this.stretchMs = ms;
+    if (!unstretched) return;
+    for (const entry of this.entries.values()) {
+      if (entry.timer !== undefined) this.schedule(entry);
+    }
+  }
+
+  get sweepStretchMs(): number | undefined {
+    return this.stretchMs;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const entry of this.entries.values()) this.cancel(entry);
@@ -95,12 +131,14 @@ export class VaultPool {
     return this.entries.size;
   }
 
-  private schedule(entry: Entry): void {
-    const interval = entry.mirror.sweepIntervalMs();
-    if (interval === undefined || this.stopped) {
+  private schedule(entry: Entry, afterSweep = false): void {
+    const wanted = entry.mirror.sweepIntervalMs();
+    if (wanted === undefined || this.stopped) {
       this.cancel(entry);
       return;
     }
+    const interval =
+      afterSweep && this.stretchMs !== undefined ? Math.max(wanted, this.stretchMs) : wanted;
     // Spread sweeps by up to 10% so many vaults (or restarts) do not sweep in lockstep.
     const dueAt = this.clock.now() + interval * (0.9 + 0.1 * this.random());
     if (entry.timer !== undefined && entry.dueAt <= dueAt) return;
@@ -134,7 +172,7 @@ export class VaultPool {
         ? entry.mirror.userKeys
         : result.affected;
       for (const key of affected) this.options.enqueue(key);
-      if (this.entries.get(entry.mirror.key) === entry) this.schedule(entry);
+      if (this.entries.get(entry.mirror.key) === entry) this.schedule(entry, true);
     } catch (error) {
       entry.failures += 1;
       this.options.onSweep?.(entry.mirror.key, error as Error);

@@ -51,11 +51,22 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   readonly random?: () => number;
   readonly onRotation?: (vaultSecret: VaultSecret, object: SyncedObject) => void;
+  /** The Secret's data was written and differs from before (rollout restarts, event latency). */
+  readonly onDataChanged?: (vaultSecret: VaultSecret, change: DataChange) => void;
   readonly onSynced?: (
     vaultSecret: VaultSecret,
     status: { ready: boolean; objects: readonly SyncedObject[] },
   ) => void;
   readonly onDeleted?: (key: string) => void;
+}
+
+export interface DataChange {
+  /** The data kvsync wrote (its own keys only under Merge), base64 as in the Secret. */
+  readonly data: Readonly<Record<string, string>>;
+  /** The Secret was created, or this VaultSecret never synced before. */
+  readonly firstSync: boolean;
+  /** Same objects, versions and spec as the last sync: someone edited the Secret, kvsync undid it. */
+  readonly driftRepair: boolean;
 }
 
 /** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
@@ -140,8 +151,16 @@ export class VaultSecretReconciler {
         'nothing to write: no object matched and no key was produced',
       );
     }
-    const changed = await this.writeSecret(vaultSecret, desiredSecret(vaultSecret, data));
-    if (changed) this.announceRotations(vaultSecret, objects);
+    const desired = desiredSecret(vaultSecret, data);
+    const written = await this.writeSecret(vaultSecret, desired);
+    const changed = written !== 'unchanged';
+    if (changed) {
+      this.announceRotations(vaultSecret, objects);
+      this.deps.onDataChanged?.(vaultSecret, {
+        data: desired.data ?? {},
+        ...dataChangeKind(vaultSecret, objects, written === 'created'),
+      });
+    }
     const stale = mirror.sweepFailure;
     if (stale) {
       // The Secret holds the last values read; say that they could not be re-validated.
@@ -208,8 +227,11 @@ export class VaultSecretReconciler {
     return values;
   }
 
-  /** Returns whether the Secret's content changed. */
-  private async writeSecret(vaultSecret: VaultSecret, desired: V1Secret): Promise<boolean> {
+  /** Whether the Secret was created, its data changed, or neither. */
+  private async writeSecret(
+    vaultSecret: VaultSecret,
+    desired: V1Secret,
+  ): Promise<'created' | 'changed' | 'unchanged'> {
     const namespace = desired.metadata!.namespace!;
     const name = desired.metadata!.name!;
     const policy = creationPolicy(vaultSecret);
@@ -222,15 +244,15 @@ export class VaultSecretReconciler {
           `creationPolicy Merge needs an existing Secret ${name}; create it first`,
         );
       this.checkOwnership(current, vaultSecret);
-      if (!needsWrite(current, desired, policy)) return false;
+      if (!needsWrite(current, desired, policy)) return 'unchanged';
       await this.deps.secretWriter.apply(desired);
-      return dataDiffers(current, desired);
+      return dataDiffers(current, desired) ? 'changed' : 'unchanged';
     }
 
     if (!current) {
       try {
         await this.deps.secretWriter.create(desired);
-        return true;
+        return 'created';
       } catch (error) {
         if (!isConflict(error)) throw error;
         current = await this.deps.secretWriter.read(namespace, name);
@@ -238,9 +260,9 @@ export class VaultSecretReconciler {
       }
     }
     this.checkOwnership(current, vaultSecret);
-    if (!needsWrite(current, desired, policy)) return false;
+    if (!needsWrite(current, desired, policy)) return 'unchanged';
     await this.deps.secretWriter.replace(replacement(current, desired));
-    return dataDiffers(current, desired);
+    return dataDiffers(current, desired) ? 'changed' : 'unchanged';
   }
 
   private checkOwnership(current: V1Secret, vaultSecret: VaultSecret): void {
@@ -339,6 +361,28 @@ function dataDiffers(current: V1Secret, desired: V1Secret): boolean {
     (desired.type !== undefined &&
       Object.keys(before).length !== Object.keys(desired.data ?? {}).length)
   );
+}
+
+/**
+ * Why the data changed, from what the last sync recorded: nothing recorded means a first sync;
+ * the same objects at the same versions for the same spec generation mean the Secret drifted.
+ */
+function dataChangeKind(
+  vaultSecret: VaultSecret,
+  objects: readonly SyncedObject[],
+  created: boolean,
+): { firstSync: boolean; driftRepair: boolean } {
+  const previous = vaultSecret.status?.objects;
+  if (created || previous === undefined || previous.length === 0) {
+    return { firstSync: true, driftRepair: false };
+  }
+  const print = (list: readonly { kind: string; name: string; version?: string }[]) =>
+    list
+      .map((o) => `${o.kind}/${o.name}@${o.version ?? ''}`)
+      .sort()
+      .join(',');
+  const sameSpec = vaultSecret.status?.observedGeneration === vaultSecret.metadata.generation;
+  return { firstSync: false, driftRepair: sameSpec && print(previous) === print(objects) };
 }
 
 function eventTarget(vaultSecret: VaultSecret) {

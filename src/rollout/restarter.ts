@@ -1,0 +1,263 @@
+// Restarts the workloads a VaultSecret names when its synced data really changed, without the
+// storms other tools cause (VSO #582, #644): per workload, a restart waits a short settle window
+// after the first change and at least the minimum interval after the previous restart, and then
+// stamps the data of the latest change. Several rotations in a row -> one restart. The stamp is a
+// keyed hash of the data, so stamping the same data twice changes nothing.
+import type { Logger } from 'pino';
+import type { RolloutTarget, VaultSecret } from '../api/vault-secret.ts';
+import { apiVersion, kind as vaultSecretKind } from '../api/vault-secret.ts';
+import type { DataChange } from '../controllers/vault-secret/reconciler.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import { errorMessage } from '../observability/logger.ts';
+import type { TimerHandle, Timers } from '../runtime/timers.ts';
+import { systemTimers } from '../runtime/timers.ts';
+import type { RolloutMetrics } from './metrics.ts';
+import { dataDigest, restartStamp } from './restart-stamp.ts';
+import type { WorkloadClient } from './workloads.ts';
+
+export interface RestarterOptions {
+  readonly workloads: WorkloadClient;
+  /** The per-installation HMAC key. */
+  readonly stampKey: () => Promise<Buffer>;
+  /** Between two restarts of one workload. */
+  readonly minIntervalMs: number;
+  /** After the first change, wait this long for more before restarting. */
+  readonly settleMs: number;
+  readonly metrics: RolloutMetrics;
+  readonly log: Logger;
+  readonly events?: EventRecorder;
+  readonly timers?: Timers;
+}
+
+interface Request {
+  readonly vaultSecret: VaultSecret;
+  readonly target: RolloutTarget;
+  readonly digest: Buffer;
+}
+
+interface TargetState {
+  pending: Request | undefined;
+  timer: TimerHandle;
+  armed: boolean;
+  inflight: boolean;
+  lastRestartAt: number | undefined;
+  failures: number;
+}
+
+const retryCapMs = 5 * 60_000;
+
+export class RolloutRestarter {
+  private readonly options: RestarterOptions;
+  private readonly timers: Timers;
+  private readonly targets = new Map<string, TargetState>();
+  private stopped = false;
+
+  constructor(options: RestarterOptions) {
+    this.options = options;
+    this.timers = options.timers ?? systemTimers;
+  }
+
+  /** The reconciler's onDataChanged. */
+  dataChanged(vaultSecret: VaultSecret, change: DataChange): void {
+    const targets = vaultSecret.spec.rolloutRestart?.targets ?? [];
+    if (targets.length === 0 || this.stopped) return;
+    if (change.firstSync || change.driftRepair) {
+      const reason = change.firstSync ? 'first-sync' : 'drift-repair';
+      for (const target of targets) this.options.metrics.skipped.inc({ kind: target.kind, reason });
+      return;
+    }
+    const digest = dataDigest(change.data);
+    for (const target of targets) this.request({ vaultSecret, target, digest });
+  }
+
+  /** Workloads waiting for a restart or being restarted. */
+  get pendingCount(): number {
+    let count = 0;
+    for (const state of this.targets.values()) if (state.pending || state.inflight) count += 1;
+    return count;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const state of this.targets.values()) {
+      if (state.armed) this.timers.clearTimeout(state.timer);
+      state.armed = false;
+      state.pending = undefined;
+    }
+    this.updatePending();
+  }
+
+  private request(request: Request): void {
+    this.forgetIdle();
+    const key = targetKey(request.vaultSecret.metadata.namespace, request.target);
+    let state = this.targets.get(key);
+    if (!state) {
+      state = {
+        pending: undefined,
+        timer: undefined,
+        armed: false,
+        inflight: false,
+        lastRestartAt: undefined,
+        failures: 0,
+      };
+      this.targets.set(key, state);
+    }
+    state.pending = request;
+    this.updatePending();
+    if (!state.armed && !state.inflight) this.arm(key, state, this.dueAt(state));
+  }
+
+  private dueAt(state: TargetState): number {
+    const now = this.timers.now();
+    const spaced =
+      state.lastRestartAt === undefined ? now : state.lastRestartAt + this.options.minIntervalMs;
+    return Math.max(now + this.options.settleMs, spaced);
+  }
+
+  private arm(key: string, state: TargetState, dueAt: number): void {
+    state.armed = true;
+    state.timer = this.timers.setTimeout(
+      () => {
+        state.armed = false;
+        void this.fire(key, state);
+      },
+      Math.max(0, dueAt - this.timers.now()),
+    );
+  }
+
+  private async fire(key: string, state: TargetState): Promise<void> {
+    const request = state.pending;
+    if (!request || this.stopped) return;
+    state.pending = undefined;
+    state.inflight = true;
+    try {
+      await this.restart(request, state);
+      state.failures = 0;
+    } catch (error) {
+      state.failures += 1;
+      this.options.metrics.failures.inc({ kind: request.target.kind });
+      const retryMs = Math.min(5_000 * 2 ** (state.failures - 1), retryCapMs);
+      this.options.log.warn(
+        {
+          vaultsecret: vaultSecretKey(request.vaultSecret),
+          workload: key,
+          retryInMs: retryMs,
+          err: errorMessage(error),
+        },
+        'could not restart a workload; retrying',
+      );
+      // A newer change waiting meanwhile supersedes this one.
+      state.pending ??= request;
+      state.inflight = false;
+      this.updatePending();
+      if (!this.stopped) this.arm(key, state, this.timers.now() + retryMs);
+      return;
+    }
+    state.inflight = false;
+    this.updatePending();
+    if (state.pending && !this.stopped) this.arm(key, state, this.dueAt(state));
+  }
+
+  /** Workloads with nothing pending whose minimum interval has passed need no state. */
+  private forgetIdle(): void {
+    const now = this.timers.now();
+    for (const [key, state] of this.targets) {
+      if (state.pending || state.inflight || state.armed) continue;
+      if (
+        state.lastRestartAt === undefined ||
+        now - state.lastRestartAt >= this.options.minIntervalMs
+      ) {
+        this.targets.delete(key);
+      }
+    }
+  }
+
+  private async restart(request: Request, state: TargetState): Promise<void> {
+    const { metrics, log, workloads } = this.options;
+    const { vaultSecret, target } = request;
+    const namespace = vaultSecret.metadata.namespace;
+    const about = {
+      vaultsecret: vaultSecretKey(vaultSecret),
+      kind: target.kind,
+      workload: target.name,
+    };
+    const skip = (
+      reason: 'paused' | 'not-found' | 'unchanged' | 'unsupported',
+      message: string,
+    ): void => {
+      metrics.skipped.inc({ kind: target.kind, reason });
+      log.info({ ...about, reason }, message);
+    };
+
+    const workload = await workloads.read(namespace, target);
+    if (!workload) {
+      skip('not-found', 'workload to restart not found');
+      this.emit(
+        vaultSecret,
+        'Warning',
+        'RolloutTargetNotFound',
+        `${target.kind} ${target.name} not found; not restarted`,
+      );
+      return;
+    }
+    if (workload.unsupported !== undefined) {
+      skip('unsupported', `cannot restart: ${workload.unsupported}`);
+      return;
+    }
+    if (workload.paused) {
+      skip('paused', 'workload paused; not restarted');
+      this.emit(
+        vaultSecret,
+        'Normal',
+        'RolloutSkipped',
+        `${target.kind} ${target.name} is paused; not restarted`,
+      );
+      return;
+    }
+    const stamp = restartStamp(
+      await this.options.stampKey(),
+      vaultSecretKey(vaultSecret),
+      request.digest,
+    );
+    if (workload.stamp === stamp) {
+      skip('unchanged', 'workload already runs this data');
+      return;
+    }
+    await workloads.stamp(namespace, target, stamp);
+    state.lastRestartAt = this.timers.now();
+    metrics.restarts.inc({ kind: target.kind });
+    log.info(about, 'restarted workload: synced data changed');
+    this.emit(
+      vaultSecret,
+      'Normal',
+      'RolloutRestarted',
+      `${target.kind} ${target.name} restarted: synced data changed`,
+    );
+  }
+
+  private emit(
+    vaultSecret: VaultSecret,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): void {
+    this.options.events?.emit(
+      { apiVersion, kind: vaultSecretKind, metadata: vaultSecret.metadata },
+      type,
+      reason,
+      message,
+    );
+  }
+
+  private updatePending(): void {
+    this.options.metrics.pending.set(this.pendingCount);
+  }
+}
+
+function targetKey(namespace: string, target: RolloutTarget): string {
+  return `${namespace}/${target.kind}/${target.name}`;
+}
+
+function vaultSecretKey(vaultSecret: VaultSecret): string {
+  return `${vaultSecret.metadata.namespace}/${vaultSecret.metadata.name}`;
+}
