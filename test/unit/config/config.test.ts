@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       objectExpiryMetric: true,
       logLevel: 'info',
       shutdownTimeoutMs: 25_000,
-    } satisfies Config);
+    } satisfies Partial<Config>);
   });
 
   // Every flag: its value as given on the command line, and what Config holds. Rows for flags
