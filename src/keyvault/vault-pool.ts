@@ -28,6 +28,7 @@ interface Entry {
 }
 
 const sweepRetryCapMs = 5 * 60_000;
+const failuresBeforeStale = 2;
 
 export class VaultPool {
   private readonly options: VaultPoolOptions;
@@ -180,7 +181,8 @@ export class VaultPool {
         error instanceof VaultError
           ? error
           : new VaultError('Transient', String(error), { cause: error });
-      if (entry.mirror.recordSweep(failure)) {
+      // One failed sweep may be a blip that its retry fixes; only a second one in a row is news.
+      if (entry.failures >= failuresBeforeStale && entry.mirror.recordSweep(failure)) {
         for (const key of entry.mirror.userKeys) this.options.enqueue(key);
       }
       if (this.stopped || this.entries.get(entry.mirror.key) !== entry) return;

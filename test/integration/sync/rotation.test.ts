@@ -129,12 +129,17 @@ describe('rotation', () => {
     const gets = vaultCalls('getSecret');
     const lists = vaultCalls('listSecrets');
     const windowStart = await sweeps();
+    const logStart = env.logs.lines.length;
 
     await waitFor(async () => (await sweeps()) >= windowStart + 2, {
       description: 'two more sweeps',
       timeoutMs: 40_000,
     });
 
+    const windowLogs = env.logs.lines
+      .slice(logStart)
+      .filter((line) => !line.includes('"level":"debug"'));
+    expect(windowLogs, 'nothing worth logging happens in steady state').toEqual([]);
     expect(await versionsOf()).toEqual(resourceVersions);
     expect(await metricValue(env.metrics, 'kvsync_kube_writes_total')).toBe(writes);
     expect(vaultCalls('getSecret')).toBe(gets);

@@ -56,6 +56,9 @@ describe('VaultPool', () => {
       throw new VaultError('Transient', 'HTTP 503');
     });
     await vi.advanceTimersByTimeAsync(minute);
+    expect(enqueued, 'one failed sweep is retried before anyone is told').toEqual([]);
+    expect(mirror.sweepFailure).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(minute);
     expect(enqueued.sort()).toEqual(['ns/x', 'ns/y']);
     expect(mirror.sweepFailure?.error.kind).toBe('Transient');
 
