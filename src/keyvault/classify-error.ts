@@ -60,6 +60,19 @@ export function classifyVaultError(
   if (isRestError(err) && err.statusCode !== undefined) {
     return classifyStatus(err, err.statusCode, subject, base);
   }
+  // The SDK refused to send a token: the server's challenge named another resource or origin.
+  const challenge = causeChain(err).some(
+    (e) =>
+      e instanceof Error && /^The challenge (resource|origin) .* does not match/.test(e.message),
+  );
+  if (challenge) {
+    return new VaultError(
+      'Forbidden',
+      `no token was sent for ${subject}: the server's authentication challenge does not belong to ` +
+        'this vault host, so it may not be Key Vault; check spec.vault.url',
+      base,
+    );
+  }
   if (isNetworkFailure(err)) {
     const code = networkCode(err);
     return new VaultError(
