@@ -8,6 +8,7 @@ import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import * as prettier from 'prettier';
 import { stringify } from 'yaml';
 import type { OpenApiSchema } from '../src/api/openapi-schema.ts';
+import { renderApiReference } from './api-reference.ts';
 import { vaultSecretCrd } from '../src/api/vault-secret-crd.ts';
 import {
   schemaTypeNames,
@@ -85,6 +86,13 @@ export async function renderGeneratedFiles(): Promise<GeneratedFile[]> {
     ...(await Promise.all(
       crdPaths.map(async (path) => ({ path, content: await renderCrd(path) })),
     )),
+    {
+      path: 'docs/api-reference.md',
+      content: await formatted(
+        'docs/api-reference.md',
+        renderApiReference(vaultSecretSpecSchema, vaultSecretStatusSchema, source),
+      ),
+    },
   ];
 }
 
