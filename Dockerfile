@@ -20,18 +20,6 @@ COPY src ./src
 RUN npm run build
 
 FROM ${BASE_IMAGE}
-ARG VERSION=dev
-ARG REVISION=unknown
-# Where the source is published; set by the release pipeline.
-ARG SOURCE_URL=""
-ARG BASE_IMAGE
-LABEL org.opencontainers.image.title="kvsync" \
-      org.opencontainers.image.description="Kubernetes operator that syncs Azure Key Vault secrets and certificates into Kubernetes Secrets" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.base.name="${BASE_IMAGE}"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -48,6 +36,19 @@ COPY --from=build /src/dist ./dist
 # Set after npm ci, whose cache must stay in the build cache mount and out of the image. A home
 # for libraries that look for one; /tmp is the only writable path (an emptyDir in the chart).
 ENV HOME=/tmp
+# Last, so a new commit (REVISION) does not invalidate the dependency layer above.
+ARG VERSION=dev
+ARG REVISION=unknown
+# Where the source is published; set by the release pipeline.
+ARG SOURCE_URL=""
+ARG BASE_IMAGE
+LABEL org.opencontainers.image.title="kvsync" \
+      org.opencontainers.image.description="Kubernetes operator that syncs Azure Key Vault secrets and certificates into Kubernetes Secrets" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}"
 # Numeric, so Kubernetes can verify runAsNonRoot without reading /etc/passwd.
 USER 65532:65532
 # Metrics and health (flags --metrics-address, --health-address).

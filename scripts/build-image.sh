@@ -5,7 +5,9 @@
 #   bash scripts/build-image.sh                 base (cached) + image; prints the image on its last line
 #   bash scripts/build-image.sh --ensure-tools  first apt-get install podman, runc and debootstrap if missing
 #   bash scripts/build-image.sh --base-only     only the base image; prints it on its last line
-#   bash scripts/build-image.sh --print-env     print CONTAINERS_CONF=... for callers, build nothing
+#   bash scripts/build-image.sh --print-env     print CONTAINERS_CONF=... and BASE_IMAGE=..., build nothing
+# CI on a fresh machine: `bash scripts/build-image.sh --ensure-tools --base-only` installs the
+# tools and warms the cached base image (about 2 minutes, once).
 #   options: --tag <image> (default localhost/kvsync:dev)
 #
 # The base image (debootstrap minbase bookworm + the Node binary from the npm package
@@ -114,6 +116,10 @@ npm_tarball() {
 
 build_debian() {
   podman image exists "$debian_image" && return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "building the base image needs root (debootstrap); run this once as root"
+    exit 3
+  fi
   local start tmp
   start=$(date +%s)
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvsync-rootfs.XXXXXX")
@@ -189,6 +195,7 @@ build_image() {
 write_containers_conf
 if [ "$mode" = env ]; then
   echo "CONTAINERS_CONF=$CONTAINERS_CONF"
+  echo "BASE_IMAGE=$base_image"
   exit 0
 fi
 if [ "$ensure_tools" = 1 ]; then install_tools; fi

@@ -16,12 +16,18 @@ const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const buildScript = path.join(root, 'scripts/build-image.sh');
 
+/** What scripts/build-image.sh uses: its containers.conf and the base image's name. */
+async function buildEnv(): Promise<{ containersConf: string; baseImage: string }> {
+  const { stdout } = await exec('bash', [buildScript, '--print-env']);
+  const value = (name: string) =>
+    new RegExp(`^${name}=(.+)$`, 'm').exec(stdout)?.[1] ??
+    failWith(`build-image.sh --print-env printed no ${name}: ${stdout}`);
+  return { containersConf: value('CONTAINERS_CONF'), baseImage: value('BASE_IMAGE') };
+}
+
 /** The containers.conf scripts/build-image.sh writes (runc, cgroupfs, no rlimits, host network). */
 export async function containersConf(): Promise<string> {
-  const { stdout } = await exec('bash', [buildScript, '--print-env']);
-  const conf = /^CONTAINERS_CONF=(.+)$/m.exec(stdout)?.[1];
-  if (!conf) throw new Error(`build-image.sh --print-env printed no CONTAINERS_CONF: ${stdout}`);
-  return conf;
+  return (await buildEnv()).containersConf;
 }
 
 /**
@@ -34,12 +40,20 @@ export async function podmanUnavailableReason(): Promise<string | undefined> {
   } catch {
     return 'podman is not installed (bash scripts/build-image.sh --ensure-tools installs it with apt-get)';
   }
+  const { containersConf, baseImage } = await buildEnv();
+  const env = { ...process.env, CONTAINERS_CONF: containersConf };
   try {
-    const env = { ...process.env, CONTAINERS_CONF: await containersConf() };
     await exec('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { env });
   } catch (err) {
     const { stderr, message } = err as { stderr?: string; message: string };
     return `podman does not work here: ${(stderr || message).trim().split('\n')[0]}`;
+  }
+  const cached = await exec('podman', ['image', 'exists', baseImage], { env }).then(
+    () => true,
+    () => false,
+  );
+  if (!cached && process.getuid?.() !== 0) {
+    return `the base image ${baseImage} is not built and building it needs root (debootstrap): run bash scripts/build-image.sh --base-only as root once`;
   }
   return undefined;
 }
@@ -204,4 +218,8 @@ function restore(saved: Record<string, string | undefined>): void {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
+}
+
+function failWith(message: string): never {
+  throw new Error(message);
 }
