@@ -92,7 +92,15 @@ export class EventPump {
       metrics.lag.set(oldestAgeSeconds(batch, now));
       for (const message of batch) {
         if (signal.aborted) break;
-        await this.handle(message);
+        try {
+          await this.handle(message);
+        } catch (error) {
+          // Left in the queue: it comes back after its visibility timeout, up to the dequeue limit.
+          log.error(
+            { source: source.kind, messageId: message.messageId, err: errorMessage(error) },
+            'could not handle an event message; it will be retried',
+          );
+        }
       }
       if (batch.length > 0) {
         idleMs = idle.min;
