@@ -14,7 +14,7 @@ import {
   type ClientSecretContent,
 } from './identity-ids.ts';
 import { serviceAccountNotFound, type KubernetesPort } from './kubernetes-port.ts';
-import { LruCache } from './lru-cache.ts';
+import { LruCache } from '../runtime/lru-cache.ts';
 import {
   defaultIdentityNotAllowed,
   mayUseDefaultIdentity,

@@ -2,7 +2,7 @@
 // kept until 80% of their lifetime, as kubelet does for projected tokens. MSAL asks for the
 // assertion on every getToken, even when it answers from its own cache, so without this every
 // reconcile would cost a TokenRequest.
-import { LruCache } from './lru-cache.ts';
+import { LruCache } from '../runtime/lru-cache.ts';
 import type { KubernetesPort, ServiceAccountToken } from './kubernetes-port.ts';
 import { IdentityError } from './types.ts';
 

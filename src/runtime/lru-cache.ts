@@ -1,5 +1,5 @@
-// A bounded map that forgets the least recently used entry: credentials and tokens are cached per
-// identity, and a cluster with many namespaces must not grow the cache without end.
+// A bounded map that forgets the least recently used entry: caches of credentials, tokens and
+// values must not grow without end in a cluster with many namespaces and objects.
 
 export class LruCache<K, V> {
   readonly #max: number;
