@@ -126,7 +126,11 @@ const nonDefaultValues = () => ({
   extraArgs: ['--log-level=trace'],
   extraEnv: [{ name: 'HTTPS_PROXY', value: 'http://proxy.example.internal:3128' }],
   perNamespaceIdentity: { enabled: false },
-  rolloutRestart: { enabled: true },
+  rolloutRestart: { enabled: true, minInterval: '5m' },
+  events: {
+    queueUrl: 'https://kvevents.queue.core.windows.net/key-vault-events',
+    sweepInterval: '1h',
+  },
   podDisruptionBudget: { maxUnavailable: '50%' },
   metrics: {
     serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
@@ -196,7 +200,9 @@ describe('helm template applied with server-side dry run', () => {
         `PodDisruptionBudget ${namespace}`,
         `PrometheusRule ${namespace}`,
         `Role ${namespace}`, // leader election
+        `Role ${namespace}`, // the rollout-restart key Secret
         `Role ${watched}`, // watchNamespaces: no ClusterRole
+        `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${watched}`,
         `Service ${namespace}`,
@@ -224,6 +230,9 @@ describe('helm template applied with server-side dry run', () => {
         `--default-identity-namespaces=${watched}`,
         '--vault-suffixes=.vault.example.internal',
         '--log-level=trace',
+        '--event-queue-url=https://kvevents.queue.core.windows.net/key-vault-events',
+        '--event-sweep-interval=1h',
+        '--rollout-min-interval=5m',
       ]),
     );
     expect(container.env).toEqual(

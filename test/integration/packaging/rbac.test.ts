@@ -293,10 +293,15 @@ describe('chart values that change RBAC', () => {
     ]);
   });
 
-  it('rolloutRestart.enabled=true: patch of Deployments, StatefulSets, DaemonSets, Argo Rollouts only', async () => {
+  it('rolloutRestart.enabled=true: patch of Deployments, StatefulSets, DaemonSets, Argo Rollouts only, and its own key Secret', async () => {
     const ns = await createTestNamespace(admin, 'rbac-rollout');
     cleanups.push(() => deleteTestNamespace(admin, ns));
-    const { rbac, kc } = await chartIdentity(ns, { rolloutRestart: { enabled: true } });
+    // With watchNamespaces, so the key Secret in kvsync's own (unwatched) namespace is shown to
+    // come from its own Role.
+    const { rbac, kc } = await chartIdentity(ns, {
+      rolloutRestart: { enabled: true },
+      watchNamespaces: [appNamespace],
+    });
     cleanups.push(() => rbac.remove());
     const results = await verdicts(kc, [
       ...['deployments', 'statefulsets', 'daemonsets'].map((resource) => ({
@@ -306,6 +311,8 @@ describe('chart values that change RBAC', () => {
         namespace: appNamespace,
       })),
       { verb: 'patch', resource: 'rollouts', group: 'argoproj.io', namespace: appNamespace },
+      { verb: 'get', resource: 'secrets', namespace: ns, name: 'kvsync-rollout-key' },
+      { verb: 'create', resource: 'secrets', namespace: ns },
       { verb: 'delete', resource: 'deployments', group: 'apps', namespace: appNamespace },
       {
         verb: 'update',
@@ -315,15 +322,21 @@ describe('chart values that change RBAC', () => {
         namespace: appNamespace,
       },
       { verb: 'patch', resource: 'replicasets', group: 'apps', namespace: appNamespace },
+      { verb: 'patch', resource: 'deployments', group: 'apps', namespace: ns },
+      { verb: 'get', resource: 'secrets', namespace: ns, name: 'someone-elses' },
     ]);
     expect(results).toEqual([
       `allowed: patch deployments.apps in ${appNamespace}`,
       `allowed: patch statefulsets.apps in ${appNamespace}`,
       `allowed: patch daemonsets.apps in ${appNamespace}`,
       `allowed: patch rollouts.argoproj.io in ${appNamespace}`,
+      `allowed: get secrets kvsync-rollout-key in ${ns}`,
+      `allowed: create secrets in ${ns}`,
       `refused: delete deployments.apps in ${appNamespace}`,
       `refused: update deployments/scale.apps in ${appNamespace}`,
       `refused: patch replicasets.apps in ${appNamespace}`,
+      `refused: patch deployments.apps in ${ns}`,
+      `refused: get secrets someone-elses in ${ns}`,
     ]);
   });
 
