@@ -31,6 +31,7 @@ import { nextRefreshMs } from './refresh.ts';
 import type { SyncedObject } from './secret-data.ts';
 import { buildSecretData, ContentError } from './secret-data.ts';
 import type { Outcome } from './status.ts';
+import { checkSecretType } from './typed-target.ts';
 import { nextStatus, readyCondition, statusChanged } from './status.ts';
 
 export interface ReconcilerDeps {
@@ -145,6 +146,8 @@ export class VaultSecretReconciler {
     const values = await this.fetchAll(mirror, reads);
 
     const { data, objects } = buildSecretData({ plan, values, found });
+    const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);
+    if (typeProblem) throw new ContentError('InvalidContent', typeProblem.message);
     if (data.size === 0) {
       throw new ContentError(
         'InvalidContent',

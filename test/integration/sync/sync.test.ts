@@ -222,6 +222,36 @@ describe('sync of Key Vault secrets into a Secret', () => {
     expect(await readSecret(env.kc, env.namespace, 'missing')).toBeUndefined();
   });
 
+  it('checks typed targets: a dockerconfigjson Secret is written, a tls Secret without a key is refused', async () => {
+    vault.setSecret(
+      'registry',
+      JSON.stringify({ auths: { 'registry.example.com': { auth: seeded.apiKey } } }),
+    );
+    await applyVaultSecret(env.kc, env.namespace, 'pull', {
+      vault: { url: vaultUrl },
+      target: { type: 'kubernetes.io/dockerconfigjson' },
+      data: [{ key: '.dockerconfigjson', secret: { name: 'registry' } }],
+    });
+    await waitForReady(env.kc, env.namespace, 'pull', { status: 'True' });
+    expect((await readSecret(env.kc, env.namespace, 'pull'))?.type).toBe(
+      'kubernetes.io/dockerconfigjson',
+    );
+
+    await applyVaultSecret(env.kc, env.namespace, 'half-tls', {
+      vault: { url: vaultUrl },
+      target: { type: 'kubernetes.io/tls' },
+      data: [{ key: 'tls.crt', secret: { name: 'db-password' } }],
+    });
+    const vs = await waitForReady(env.kc, env.namespace, 'half-tls', {
+      status: 'False',
+      reason: 'InvalidContent',
+    });
+    expect(vs.status?.conditions?.[0]?.message).toBe(
+      'a Secret of type kubernetes.io/tls needs the key tls.key',
+    );
+    expect(await readSecret(env.kc, env.namespace, 'half-tls')).toBeUndefined();
+  });
+
   it('never writes a secret value into logs', () => {
     for (const value of Object.values(seeded)) expect(env.logs.text).not.toContain(value);
     expect(env.logs.lines.length).toBeGreaterThan(0);
