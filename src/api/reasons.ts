@@ -50,6 +50,9 @@ export const Reason = {
   CertificateError: 'CertificateError',
   /** A template failed; the message names the key and position. */
   TemplateError: 'TemplateError',
+  /** The data does not fit: a missing JSON property, non-JSON content, an invalid key, a typed
+   * Secret without its required keys, or nothing to write at all. */
+  InvalidContent: 'InvalidContent',
 
   // ExpiringSoon
   /** ExpiringSoon=True: an object expires within the window. */

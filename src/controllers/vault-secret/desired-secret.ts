@@ -69,8 +69,16 @@ export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
   return controller === undefined || controller.uid === vaultSecret.metadata.uid;
 }
 
-/** Whether writing `desired` would change `current`. Keys others added count only under Owner/Orphan. */
-export function needsWrite(current: V1Secret, desired: V1Secret, policy: CreationPolicy): boolean {
+/**
+ * Whether writing `desired` would change `current`. Keys others added count only under Owner and
+ * Orphan; an owner reference to this VaultSecret must exist exactly under Owner.
+ */
+export function needsWrite(
+  current: V1Secret,
+  desired: V1Secret,
+  policy: CreationPolicy,
+  vaultSecretUid: string | undefined,
+): boolean {
   if (!includes(current.metadata?.labels, desired.metadata?.labels)) return true;
   if (!includes(current.metadata?.annotations, desired.metadata?.annotations)) return true;
   const currentData = current.data ?? {};
@@ -79,20 +87,21 @@ export function needsWrite(current: V1Secret, desired: V1Secret, policy: Creatio
   if (policy === 'Merge') return false;
   if ((current.type ?? 'Opaque') !== desired.type) return true;
   if (Object.keys(currentData).length !== Object.keys(desiredData).length) return true;
-  const wanted = desired.metadata?.ownerReferences?.[0];
-  return (
-    wanted !== undefined &&
-    !current.metadata?.ownerReferences?.some((ref) => ref.uid === wanted.uid)
-  );
+  const owned =
+    current.metadata?.ownerReferences?.some((ref) => ref.uid === vaultSecretUid) ?? false;
+  return owned !== (policy === 'Owner');
 }
 
 /** The full object to PUT under Owner/Orphan: desired content, metadata others added kept. */
-export function replacement(current: V1Secret, desired: V1Secret): V1Secret {
-  const wanted = desired.metadata?.ownerReferences ?? [];
+export function replacement(
+  current: V1Secret,
+  desired: V1Secret,
+  vaultSecretUid: string | undefined,
+): V1Secret {
   const others = (current.metadata?.ownerReferences ?? []).filter(
-    (ref) => !wanted.some((own) => own.uid === ref.uid),
+    (ref) => ref.uid !== vaultSecretUid,
   );
-  const ownerReferences = [...others, ...wanted];
+  const ownerReferences = [...others, ...(desired.metadata?.ownerReferences ?? [])];
   return {
     ...desired,
     metadata: {

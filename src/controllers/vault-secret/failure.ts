@@ -1,5 +1,6 @@
 // Pure: every way a reconcile can fail, mapped once to a status reason, a message for the user
 // and what the queue should do next.
+import { Reason } from '../../api/reasons.ts';
 import { VaultError } from '../../keyvault/errors.ts';
 import { IdentityError } from '../../identity/types.ts';
 import { InvalidSpecError } from './plan.ts';
@@ -16,7 +17,7 @@ export type Retry =
   | { readonly kind: 'never' }; // needs a spec change, which enqueues by itself
 
 export interface Failure {
-  readonly reason: string;
+  readonly reason: Reason | 'InternalError';
   readonly message: string;
   readonly retry: Retry;
   /** Not a failure of the vault or spec but of kvsync's own API calls: do not touch status. */
@@ -25,19 +26,19 @@ export interface Failure {
 
 const slowRetryMs = 60_000;
 
-const vaultReasons: Record<VaultError['kind'], { reason: string; retry: Retry }> = {
-  NotFound: { reason: 'ObjectNotFound', retry: { kind: 'after', ms: slowRetryMs } },
-  Disabled: { reason: 'ObjectDisabled', retry: { kind: 'after', ms: slowRetryMs } },
-  Forbidden: { reason: 'Forbidden', retry: { kind: 'after', ms: slowRetryMs } },
-  Unauthenticated: { reason: 'Unauthenticated', retry: { kind: 'after', ms: slowRetryMs } },
-  Throttled: { reason: 'Throttled', retry: { kind: 'backoff' } },
-  Transient: { reason: 'VaultError', retry: { kind: 'backoff' } },
-  Invalid: { reason: 'VaultError', retry: { kind: 'after', ms: slowRetryMs } },
+const vaultReasons: Record<VaultError['kind'], { reason: Reason; retry: Retry }> = {
+  NotFound: { reason: Reason.ObjectNotFound, retry: { kind: 'after', ms: slowRetryMs } },
+  Disabled: { reason: Reason.ObjectDisabled, retry: { kind: 'after', ms: slowRetryMs } },
+  Forbidden: { reason: Reason.Forbidden, retry: { kind: 'after', ms: slowRetryMs } },
+  Unauthenticated: { reason: Reason.Unauthenticated, retry: { kind: 'after', ms: slowRetryMs } },
+  Throttled: { reason: Reason.Throttled, retry: { kind: 'backoff' } },
+  Transient: { reason: Reason.VaultError, retry: { kind: 'backoff' } },
+  Invalid: { reason: Reason.VaultError, retry: { kind: 'after', ms: slowRetryMs } },
 };
 
 export function classifyFailure(error: unknown, refreshIntervalMs: number): Failure {
   if (error instanceof InvalidSpecError) {
-    return { reason: 'InvalidSpec', message: error.message, retry: { kind: 'never' } };
+    return { reason: Reason.InvalidSpec, message: error.message, retry: { kind: 'never' } };
   }
   if (error instanceof IdentityError) {
     return {
@@ -58,7 +59,7 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
   }
   if (error instanceof SecretConflictError) {
     return {
-      reason: 'SecretConflict',
+      reason: Reason.SecretConflict,
       message: error.message,
       retry: { kind: 'after', ms: slowRetryMs },
     };

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { ConditionType } from '../../api/reasons.ts';
 import type { VaultSecret } from '../../api/vault-secret.ts';
 import { apiVersion, kind, refreshIntervalMs, targetSecretName } from '../../api/vault-secret.ts';
 import type { IdentityResolver } from '../../identity/types.ts';
@@ -247,7 +248,7 @@ export class VaultSecretReconciler {
           `creationPolicy Merge needs an existing Secret ${name}; create it first`,
         );
       this.checkOwnership(current, vaultSecret);
-      if (!needsWrite(current, desired, policy)) return 'unchanged';
+      if (!needsWrite(current, desired, policy, vaultSecret.metadata.uid)) return 'unchanged';
       await this.deps.secretWriter.apply(desired);
       return dataDiffers(current, desired) ? 'changed' : 'unchanged';
     }
@@ -263,8 +264,8 @@ export class VaultSecretReconciler {
       }
     }
     this.checkOwnership(current, vaultSecret);
-    if (!needsWrite(current, desired, policy)) return 'unchanged';
-    await this.deps.secretWriter.replace(replacement(current, desired));
+    if (!needsWrite(current, desired, policy, vaultSecret.metadata.uid)) return 'unchanged';
+    await this.deps.secretWriter.replace(replacement(current, desired, vaultSecret.metadata.uid));
     return dataDiffers(current, desired) ? 'changed' : 'unchanged';
   }
 
@@ -315,10 +316,10 @@ export class VaultSecretReconciler {
       this.deps.events.emit(eventTarget(vaultSecret), type, ready.reason, ready.message);
       log.info({ ready: ready.status, reason: ready.reason }, 'ready condition changed');
     }
-    const expiring = status.conditions?.find((c) => c.type === 'ExpiringSoon');
-    const wasExpiring = previous?.conditions?.find((c) => c.type === 'ExpiringSoon');
-    if (expiring?.status === 'True' && wasExpiring?.status !== 'True') {
-      this.deps.events.emit(eventTarget(vaultSecret), 'Warning', 'ExpiringSoon', expiring.message);
+    const expiring = status.conditions?.find((c) => c.type === ConditionType.ExpiringSoon);
+    const wasExpiring = previous?.conditions?.find((c) => c.type === ConditionType.ExpiringSoon);
+    if (expiring?.status === 'True' && wasExpiring?.reason !== expiring.reason) {
+      this.deps.events.emit(eventTarget(vaultSecret), 'Warning', expiring.reason, expiring.message);
     }
     await this.deps.statusWriter.write(
       vaultSecret.metadata.namespace,

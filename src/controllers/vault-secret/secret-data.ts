@@ -1,5 +1,6 @@
 // Pure: fetched Key Vault values -> the Secret's data, following the plan. Failures name the
 // object and what to fix, never a value.
+import type { Reason } from '../../api/reasons.ts';
 import { rewriteKey } from '../../api/vault-secret.ts';
 import { certificateToTls } from '../../keyvault/certificate/index.ts';
 import { CertificateError } from '../../keyvault/certificate/errors.ts';
@@ -8,7 +9,8 @@ import type { CertificateOutput, ObjectRead, SyncPlan } from './plan.ts';
 import { readId } from './plan.ts';
 import { renderTemplate, TemplateError } from './template.ts';
 
-export type ContentReason = 'InvalidContent' | 'CertificateError' | 'TemplateError';
+export type ContentReason =
+  typeof Reason.InvalidContent | typeof Reason.CertificateError | typeof Reason.TemplateError;
 
 export class ContentError extends Error {
   override readonly name = 'ContentError';

@@ -1,5 +1,6 @@
 // Pure: the status a reconcile outcome leads to, keeping lastTransitionTime unless a condition
 // flips, so that an unchanged world produces an identical status and no write.
+import { ConditionType, Reason } from '../../api/reasons.ts';
 import type { StatusCondition as Condition, VaultSecretStatus } from '../../api/vault-secret.ts';
 import type { SyncedObject } from './secret-data.ts';
 
@@ -38,33 +39,16 @@ export function nextStatus({
   const expiresOn = earliest(objects.map((o) => o.expiresOn));
   const ready: Condition = outcome.ok
     ? condition(
-        'Ready',
+        ConditionType.Ready,
         'True',
-        'Synced',
+        Reason.Synced,
         summary(outcome.keyCount, outcome.objects.length),
         generation,
       )
-    : condition('Ready', 'False', outcome.reason, outcome.message, generation);
+    : condition(ConditionType.Ready, 'False', outcome.reason, outcome.message, generation);
   const conditions = [merge(previous, ready, now)];
-  if (expiresOn !== undefined) {
-    const soon = Date.parse(expiresOn) - now.getTime() <= expiryWindowMs;
-    const expiring = soon
-      ? condition(
-          'ExpiringSoon',
-          'True',
-          'ExpiringSoon',
-          `an object expires at ${expiresOn}`,
-          generation,
-        )
-      : condition(
-          'ExpiringSoon',
-          'False',
-          'NotExpiring',
-          `earliest expiry ${expiresOn}`,
-          generation,
-        );
-    conditions.push(merge(previous, expiring, now));
-  }
+  const expiring = expiryCondition(objects, now, expiryWindowMs, generation);
+  if (expiring) conditions.push(merge(previous, expiring, now));
   const syncedAt = outcome.ok && outcome.dataChanged ? now.toISOString() : previous?.syncedAt;
   return {
     observedGeneration: generation,
@@ -85,7 +69,7 @@ export function statusChanged(
 }
 
 export function readyCondition(status: VaultSecretStatus | undefined): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === 'Ready');
+  return status?.conditions?.find((c) => c.type === ConditionType.Ready);
 }
 
 /** When the next status change happens by itself: the ExpiringSoon boundary. */
@@ -97,6 +81,45 @@ export function msUntilExpiryWarning(
   if (status.expiresOn === undefined) return undefined;
   const at = Date.parse(status.expiresOn) - expiryWindowMs - now.getTime();
   return at > 0 ? at : undefined;
+}
+
+function expiryCondition(
+  objects: readonly { name: string; kind: string; expiresOn?: string }[],
+  now: Date,
+  windowMs: number,
+  generation: number | undefined,
+): Condition | undefined {
+  const first = objects
+    .filter((o) => o.expiresOn !== undefined)
+    .sort((a, b) => Date.parse(a.expiresOn!) - Date.parse(b.expiresOn!))[0];
+  if (!first?.expiresOn) return undefined;
+  const left = Date.parse(first.expiresOn) - now.getTime();
+  const what = `${first.kind} ${first.name}`;
+  if (left <= 0) {
+    return condition(
+      ConditionType.ExpiringSoon,
+      'True',
+      Reason.Expired,
+      `${what} expired at ${first.expiresOn}`,
+      generation,
+    );
+  }
+  if (left <= windowMs) {
+    return condition(
+      ConditionType.ExpiringSoon,
+      'True',
+      Reason.ExpiringSoon,
+      `${what} expires at ${first.expiresOn}`,
+      generation,
+    );
+  }
+  return condition(
+    ConditionType.ExpiringSoon,
+    'False',
+    Reason.NotExpiring,
+    `earliest expiry: ${what} at ${first.expiresOn}`,
+    generation,
+  );
 }
 
 function toStatusObject(object: SyncedObject) {
