@@ -193,6 +193,7 @@ export function startManager(options: ManagerOptions): Manager {
   // A Secret event means drift (or our own write echoing back): look at its VaultSecret again.
   const targetOf = new Map<string, string>();
   const ownerOf = new Map<string, string>();
+  const seenGeneration = new Map<string, number | undefined>();
   vaultSecrets.onChange((key) => {
     const previous = targetOf.get(key);
     if (previous !== undefined && ownerOf.get(previous) === key) ownerOf.delete(previous);
@@ -203,6 +204,13 @@ export function startManager(options: ManagerOptions): Manager {
       const target = `${vaultSecret.metadata.namespace}/${targetSecretName(vaultSecret)}`;
       targetOf.set(key, target);
       ownerOf.set(target, key);
+      // kvsync's own status writes change the resourceVersion, not the generation: they need
+      // no reconcile (the periodic requeue still heals anything else missed).
+      const generation = vaultSecret.metadata.generation;
+      if (seenGeneration.has(key) && seenGeneration.get(key) === generation) return;
+      seenGeneration.set(key, generation);
+    } else {
+      seenGeneration.delete(key);
     }
     enqueue(key);
   });
