@@ -1,0 +1,98 @@
+// kvsync run with exactly the Helm chart's permissions (a token of the chart's ServiceAccount, bound
+// by the chart's ClusterRole and Role) through full syncs: a secret, a certificate, a per-namespace
+// workload identity (TokenRequest) and events. Proves the chart grants enough; chart.test.ts and
+// rbac.test.ts prove it grants no more.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createIdentityResolver } from '../../../src/identity/resolver.ts';
+import { kubeIdentityPort } from '../../../src/identity/kubernetes-port.ts';
+import { serviceAccountSubject, type FakeVault } from '../../support/azure/index.ts';
+import { makeChain, tlsHandshake, toPemBundle } from '../../support/certs.ts';
+import { createTestNamespace, deleteTestNamespace, kubeConfigFrom } from '../../support/kube.ts';
+import type { SyncEnvironment } from '../../support/kvsync.ts';
+import {
+  applyVaultSecret,
+  decoded,
+  eventsFor,
+  readSecret,
+  startSyncEnvironment,
+  waitForReady,
+} from '../../support/kvsync.ts';
+import { applyChartRbac, chartServiceAccountKubeConfig, type ChartRbac } from './chart.ts';
+
+const password = 'rbac-sync-password-6e1f';
+
+describe("kvsync with the chart's permissions", () => {
+  const info = inject('controlPlane');
+  const admin = kubeConfigFrom(info);
+  let operatorNamespace: string;
+  let rbac: ChartRbac;
+  let env: SyncEnvironment;
+  let vault: FakeVault;
+
+  beforeAll(async () => {
+    operatorNamespace = await createTestNamespace(admin, 'rbac-op');
+    rbac = await applyChartRbac(info, operatorNamespace);
+    const chartKc = await chartServiceAccountKubeConfig(info, rbac);
+    env = await startSyncEnvironment(info, {
+      prefix: 'rbac-sync',
+      identities: (azure) =>
+        createIdentityResolver({
+          kubernetes: kubeIdentityPort(chartKc),
+          azureOptions: azure.clientOptions,
+          env: { AZURE_TENANT_ID: azure.tenantId, AZURE_AUTHORITY_HOST: azure.authorityHost },
+          defaultIdentityNamespaces: [],
+        }),
+      manager: { kubeConfig: chartKc },
+    });
+    const app = env.azure.entra.registerApp({
+      federatedCredentials: [
+        { issuer: info.issuer, subject: serviceAccountSubject(env.namespace, 'app') },
+      ],
+    });
+    await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({
+      namespace: env.namespace,
+      body: {
+        metadata: {
+          name: 'app',
+          annotations: { 'azure.workload.identity/client-id': app.clientId },
+        },
+      },
+    });
+    vault = env.azure.keyVault.createVault('rbac-sync');
+    vault.grant(app.clientId);
+    vault.setSecret('db-password', password);
+  });
+
+  afterAll(async () => {
+    await env?.close();
+    await rbac?.remove();
+    if (operatorNamespace) await deleteTestNamespace(admin, operatorNamespace);
+  });
+
+  it('syncs a secret and a certificate with a per-namespace identity, and records events', async () => {
+    const chain = await makeChain({ keyType: 'rsa-2048', length: 3 });
+    await vault.importCertificate('web-tls', { pem: toPemBundle(chain, { order: 'reverse' }) });
+    await applyVaultSecret(env.kc, env.namespace, 'app', {
+      vault: { url: env.azure.vaultUrl('rbac-sync'), identity: { serviceAccountName: 'app' } },
+      data: [{ key: 'password', secret: { name: 'db-password' } }],
+    });
+    await applyVaultSecret(env.kc, env.namespace, 'web', {
+      vault: { url: env.azure.vaultUrl('rbac-sync'), identity: { serviceAccountName: 'app' } },
+      target: { type: 'kubernetes.io/tls' },
+      data: [{ certificate: { name: 'web-tls' } }],
+    });
+    await waitForReady(env.kc, env.namespace, 'app', { status: 'True' });
+    await waitForReady(env.kc, env.namespace, 'web', { status: 'True' });
+    expect(decoded(await readSecret(env.kc, env.namespace, 'app'))).toEqual({ password });
+    const tls = decoded(await readSecret(env.kc, env.namespace, 'web'));
+    expect(
+      await tlsHandshake({ key: tls['tls.key']!, cert: tls['tls.crt']! }, chain.root.pem),
+    ).toMatchObject({ authorized: true });
+    expect((await eventsFor(env.kc, env.namespace, 'app')).map((e) => e.reason)).toContain(
+      'Synced',
+    );
+    expect(env.logs.text).not.toMatch(/forbidden/i);
+    expect(env.logs.text).not.toContain(password);
+  });
+});
