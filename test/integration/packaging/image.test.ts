@@ -14,11 +14,14 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { serviceAccountSubject, startAzureDoubles } from '../../support/azure/index.ts';
+import { applyVaultSecret, decoded, readSecret, waitForReady } from '../../support/kvsync.ts';
 import {
   createTestNamespace,
   deleteTestNamespace,
   kubeConfigFrom,
   runTool,
+  serviceAccountToken,
   waitFor,
 } from '../../support/kube.ts';
 import {
@@ -37,6 +40,7 @@ import {
   type ChartRbac,
 } from './chart.ts';
 
+const imageSecretValue = 'image-e2e-password-2b7d';
 const info = inject('controlPlane');
 const admin = kubeConfigFrom(info);
 const unavailable = await podmanUnavailableReason();
@@ -151,7 +155,7 @@ if (unavailable) {
       expect(output.text).toContain('--default-identity-namespaces');
     });
 
-    it('with the chart flags and only the chart ServiceAccount token: healthy, leading, and it lets go of the Lease on SIGTERM', async () => {
+    it('with the chart flags and only the chart ServiceAccount token: healthy, leading, syncs a secret with its workload identity, and lets go of the Lease on SIGTERM', async () => {
       await runTool(info, 'kubectl', [
         'apply',
         '--server-side',
@@ -165,12 +169,38 @@ if (unavailable) {
       let container: StartedTestContainer | undefined;
       const dir = await mkdtemp(path.join(tmpdir(), 'kvsync-image-'));
       const output = { text: '' };
+      const azure = await startAzureDoubles({ kubeIssuerCaFile: info.caFile });
       try {
         rbac = await applyChartRbac(info, namespace);
         const kc = await chartServiceAccountKubeConfig(info, rbac);
         // Readable by uid 65532 in the container; a throwaway token of a test cluster.
         await chmod(dir, 0o755);
         await writeFile(path.join(dir, 'config'), kc.exportConfig(), { mode: 0o644 });
+
+        // kvsync's own workload identity, as the Azure Workload Identity webhook would project
+        // it: a token of the chart's ServiceAccount, federated with an app that may read a vault.
+        const app = azure.entra.registerApp({
+          federatedCredentials: [
+            {
+              issuer: info.issuer,
+              subject: serviceAccountSubject(namespace, rbac.serviceAccountName),
+            },
+          ],
+        });
+        const vault = azure.keyVault.createVault('image-e2e');
+        vault.grant(app.clientId);
+        vault.setSecret('db-password', imageSecretValue);
+        await writeFile(
+          path.join(dir, 'azure-identity-token'),
+          await serviceAccountToken(
+            admin,
+            namespace,
+            rbac.serviceAccountName,
+            'api://AzureADTokenExchange',
+          ),
+          { mode: 0o644 },
+        );
+        await writeFile(path.join(dir, 'ca.pem'), azure.caPem, { mode: 0o644 });
 
         // The container's arguments are the chart's, but for the ports: it shares the host's
         // network, so it listens on free loopback ports.
@@ -189,11 +219,16 @@ if (unavailable) {
               ? `--health-address=127.0.0.1:${healthPort}`
               : arg,
         );
+        args.push(`--vault-suffixes=${azure.vaultDnsSuffix}`);
 
         container = await kvsyncContainer(engine!, build.image, output)
           .withCommand(args)
           .withEnvironment({
             KUBECONFIG: '/var/run/kvsync/config',
+            ...azure.processEnv(),
+            NODE_EXTRA_CA_CERTS: '/var/run/kvsync/ca.pem',
+            AZURE_CLIENT_ID: app.clientId,
+            AZURE_FEDERATED_TOKEN_FILE: '/var/run/kvsync/azure-identity-token',
             // What the chart's downward API provides.
             POD_NAME: 'kvsync-image-test',
             POD_NAMESPACE: namespace,
@@ -226,6 +261,20 @@ if (unavailable) {
         const metrics = await get(`http://127.0.0.1:${metricsPort}/metrics`);
         expect(metrics.body).toMatch(/^kvsync_leader 1$/m);
 
+        // The shipped image syncs a secret end to end.
+        await applyVaultSecret(admin, namespace, 'from-image', {
+          vault: { url: azure.vaultUrl('image-e2e') },
+          data: [{ key: 'password', secret: { name: 'db-password' } }],
+        });
+        await waitForReady(admin, namespace, 'from-image', { status: 'True' }, 60_000).catch(
+          (error: unknown) => {
+            throw new Error(`${(error as Error).message}${failureContext()}`);
+          },
+        );
+        expect(decoded(await readSecret(admin, namespace, 'from-image'))).toEqual({
+          password: imageSecretValue,
+        });
+
         const leases = admin.makeApiClient(CoordinationV1Api);
         const lease = await leases.readNamespacedLease({ name: rbac.leaseName, namespace });
         expect(lease.spec?.holderIdentity).toContain('kvsync-image-test');
@@ -236,11 +285,13 @@ if (unavailable) {
         const released = await leases.readNamespacedLease({ name: rbac.leaseName, namespace });
         expect(released.spec?.holderIdentity ?? '').toBe('');
         expect(output.text).not.toMatch(/"level":(50|60)/); // no error or fatal log lines
+        expect(output.text).not.toContain(imageSecretValue);
       } finally {
         await container?.stop().catch(() => undefined);
         await rbac?.remove();
         await rm(dir, { recursive: true, force: true });
         await deleteTestNamespace(admin, namespace);
+        await azure.close();
       }
     });
 
