@@ -31,9 +31,12 @@ install_dependencies
 case "$cmd" in
   test)
     npm run --silent check
-    npx vitest run --project unit
+    results=$(mktemp -d)
+    trap 'rm -rf "$results"' EXIT
+    npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
     control_plane
-    npx vitest run --project integration "$@"
+    npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json" "$@"
+    node scripts/test-summary.ts "$results"/*.json
     ;;
   cluster) control_plane; exec node test/support/cluster-cli.ts "$@" ;;
   demo) control_plane; npm run --silent build; exec node scripts/demo.ts "$@" ;;
