@@ -120,7 +120,9 @@ async function launch({
     stopping ??= (async () => {
       // Reverse start order: the controller manager and API server need their backends to the end.
       for (const p of [...processes].reverse()) await p.stop();
-      if (removeDir) await rm(dir, { recursive: true, force: true });
+      // A server still flushing its last files can make one attempt fail with ENOTEMPTY.
+      if (removeDir)
+        await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
       untrack(entry);
     })();
     return stopping;

@@ -24,6 +24,13 @@ const stop = () => {
   child.kill('SIGTERM');
   setTimeout(() => child.kill('SIGKILL'), graceMs);
 };
+// Whatever goes wrong here (e.g. EPIPE writing the pid to a parent that died), the server dies first.
+process.on('uncaughtException', (err) => {
+  child.kill('SIGKILL');
+  process.stderr.write('supervisor: ' + err.message + '\\n');
+  process.exit(1);
+});
+process.stdout.on('error', stop);
 process.stdin.on('end', stop);
 process.stdin.on('error', stop);
 process.stdin.resume();
