@@ -393,6 +393,30 @@ describe('lifecycle', () => {
     }
   });
 
+  it('leaves no process behind when interrupted while still starting', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kvsync-cp-interrupted-'));
+    const cli = fileURLToPath(new URL('../support/cluster-cli.ts', import.meta.url));
+    const child = spawn(process.execPath, [cli, '--dir', dir], {
+      env: { ...process.env, KVSYNC_BIN_DIR: info.binDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit');
+    try {
+      // Interrupt as soon as etcd is up, while the API server is still starting.
+      const lines = createInterface({ input: child.stderr });
+      for await (const line of lines) if (line.startsWith('etcd healthy')) break;
+      child.kill('SIGINT');
+      await exited;
+      await waitFor(() => processesUsing(dir).length === 0, {
+        description: `every process using ${dir} to exit after the interrupt`,
+        timeoutMs: 30_000,
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('tears down what it started when a component fails to start, and names its log', async () => {
     const bin = await mkdtemp(path.join(tmpdir(), 'kvsync-bin-'));
     const dir = await mkdtemp(path.join(tmpdir(), 'kvsync-cp-failing-'));
