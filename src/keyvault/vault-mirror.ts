@@ -65,6 +65,8 @@ export class VaultMirror {
   private readonly current = new Map<string, Known>();
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly users = new Map<string, Interest>();
+  /** How many users ask for each refresh interval. */
+  private readonly intervals = new Map<number, number>();
   private readonly findPrints = new Map<string, string>();
   private listing: Listing | undefined;
   /** Bumped by every invalidate(): reads started before it may have seen an older version. */
@@ -128,6 +130,8 @@ export class VaultMirror {
   }
 
   register(vaultSecretKey: string, interest: Interest): void {
+    this.countInterval(this.users.get(vaultSecretKey), -1);
+    this.countInterval(interest, +1);
     this.users.set(vaultSecretKey, interest);
     if (interest.finds.length > 0 && this.listing) {
       this.findPrints.set(vaultSecretKey, this.findPrint(interest, this.listing));
@@ -135,6 +139,7 @@ export class VaultMirror {
   }
 
   unregister(vaultSecretKey: string): void {
+    this.countInterval(this.users.get(vaultSecretKey), -1);
     this.users.delete(vaultSecretKey);
     this.findPrints.delete(vaultSecretKey);
   }
@@ -166,13 +171,19 @@ export class VaultMirror {
 
   /** The shortest refresh interval among users, or undefined when nobody asks for refreshes. */
   sweepIntervalMs(): number | undefined {
+    // Few distinct intervals, many users: this runs on every register, so it must not walk users.
     let shortest: number | undefined;
-    for (const interest of this.users.values()) {
-      if (interest.refreshIntervalMs > 0) {
-        shortest = Math.min(shortest ?? Infinity, interest.refreshIntervalMs);
-      }
+    for (const interval of this.intervals.keys()) {
+      if (interval > 0) shortest = Math.min(shortest ?? Infinity, interval);
     }
     return shortest;
+  }
+
+  private countInterval(interest: Interest | undefined, delta: 1 | -1): void {
+    if (!interest) return;
+    const count = (this.intervals.get(interest.refreshIntervalMs) ?? 0) + delta;
+    if (count > 0) this.intervals.set(interest.refreshIntervalMs, count);
+    else this.intervals.delete(interest.refreshIntervalMs);
   }
 
   /**
