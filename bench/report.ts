@@ -42,7 +42,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     const cold = r.coldStart.vault;
     const steady = r.steadyCycle.vault;
     rows.push([
-      `kvsync (measured, refresh ${r.refreshInterval})`,
+      `kvsync (measured, refresh ${r.refreshInterval}${r.variant ? `, ${r.variant}` : ''})`,
       count(r.n),
       `${secs(r.create.ms)} (${count(Math.round(r.create.perSecond))}/s)`,
       secs(r.coldStart.allReadyMs),

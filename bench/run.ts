@@ -39,6 +39,10 @@ async function main(): Promise<number> {
       if (profileDir) await mkdir(profileDir, { recursive: true });
       const result = await runScenario(stack, {
         n,
+        variant: [
+          ...options.kvsyncArgs,
+          ...options.kvsyncImports.map((file) => `+${path.basename(file, '.ts')}`),
+        ].join(' '),
         refreshInterval: options.refreshInterval,
         latencyMs: options.latencyMs,
         throttle: options.throttle,

@@ -22,6 +22,9 @@ export interface KvsyncCounters {
   readonly sweeps: number;
   readonly tokenRequests: number;
   readonly cpuSeconds: number;
+  /** Sums of the duration histograms: wall time spent in reconciles and in Key Vault calls. */
+  readonly reconcileSeconds: number;
+  readonly vaultRequestSeconds: number;
 }
 
 export function countersFrom(samples: readonly MetricSample[]): KvsyncCounters {
@@ -42,6 +45,8 @@ export function countersFrom(samples: readonly MetricSample[]): KvsyncCounters {
     sweeps: sum('kvsync_vault_sweeps_total'),
     tokenRequests: sum('kvsync_identity_token_requests_total'),
     cpuSeconds: sum('kvsync_process_cpu_seconds_total'),
+    reconcileSeconds: sum('kvsync_reconcile_duration_seconds_sum'),
+    vaultRequestSeconds: sum('kvsync_vault_request_duration_seconds_sum'),
   };
 }
 
@@ -59,6 +64,8 @@ export function zeroCounters(at: number): KvsyncCounters {
     sweeps: 0,
     tokenRequests: 0,
     cpuSeconds: 0,
+    reconcileSeconds: 0,
+    vaultRequestSeconds: 0,
   };
 }
 
@@ -85,6 +92,8 @@ export function difference(a: KvsyncCounters, b: KvsyncCounters): KvsyncCounters
     sweeps: b.sweeps - a.sweeps,
     tokenRequests: b.tokenRequests - a.tokenRequests,
     cpuSeconds: b.cpuSeconds - a.cpuSeconds,
+    reconcileSeconds: b.reconcileSeconds - a.reconcileSeconds,
+    vaultRequestSeconds: b.vaultRequestSeconds - a.vaultRequestSeconds,
   };
 }
 

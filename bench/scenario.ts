@@ -24,6 +24,8 @@ import { watchNamespace, type NamespaceWatch } from './watch.ts';
 
 export interface ScenarioOptions {
   readonly n: number;
+  /** How this run differs from kvsync's defaults (flags, preloaded experiments); '' for none. */
+  readonly variant: string;
   readonly refreshInterval: string;
   readonly latencyMs: number;
   readonly throttle: { readonly limit: number; readonly windowMs: number };
@@ -50,6 +52,7 @@ export interface VaultCalls {
 
 export interface ScenarioResult {
   readonly n: number;
+  readonly variant: string;
   readonly references: number;
   readonly refreshInterval: string;
   readonly latencyMs: number;
@@ -200,6 +203,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     const exit = await kvsync.stop();
     return {
       n,
+      variant: options.variant,
       references: REFERENCES,
       refreshInterval: options.refreshInterval,
       latencyMs: options.latencyMs,

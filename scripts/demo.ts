@@ -6,10 +6,12 @@
 //   node scripts/demo.ts [--kubeconfig <admin kubeconfig of a running test control plane>]
 //                        [--entry dist|source]
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack, type Stack } from '../bench/stack.ts';
 import { tlsHandshake } from '../test/support/certs.ts';
-import { waitFor } from '../test/support/kube.ts';
+import { runTool, waitFor } from '../test/support/kube.ts';
 import { decoded, getVaultSecret, readSecret, waitForReady } from '../test/support/kvsync.ts';
 import {
   parseMetrics,
@@ -173,6 +175,17 @@ async function demo(): Promise<void> {
           !(await readSecret(kc, borrowed.namespace, borrowed.name)),
           `${borrowed.namespace}/${borrowed.name} must not get a Secret`,
         );
+        // The printer columns, as a user would look; on a shared control plane -A shows others'.
+        const kubectl = path.join(running.info.binDir, 'kubectl');
+        if (running.ownsControlPlane && existsSync(kubectl)) {
+          steps.detail('$ kubectl get vaultsecrets --all-namespaces');
+          const table = await runTool(running.info, 'kubectl', [
+            'get',
+            'vaultsecrets',
+            '--all-namespaces',
+          ]);
+          for (const line of table.trimEnd().split('\n')) steps.detail(`  ${line}`);
+        }
       },
     );
 
