@@ -1,7 +1,13 @@
 // The three Kubernetes calls identity resolution needs, behind a port so the caching and error
-// logic is tested without an API server. The real implementation is on client-node's CoreV1Api.
-import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api } from '@kubernetes/client-node';
+// logic is tested without an API server. The real implementation shares kvsync's one connection
+// pool per KubeConfig (kube-http.ts): resolution reads the ServiceAccount on every reconcile.
+import type {
+  AuthenticationV1TokenRequest,
+  KubeConfig,
+  V1Secret,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import { statusCodeOf } from '../kube/api-errors.ts';
 import { IdentityError } from './types.ts';
 
@@ -34,11 +40,12 @@ export interface KubernetesPort {
 }
 
 export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const path = (plural: string, namespace: string, name: string) =>
+    `${collectionPath({ apiVersion: 'v1', plural }, namespace)}/${encodeURIComponent(name)}`;
   return {
     async getServiceAccount(namespace, name) {
       const account = await orUndefined(
-        core.readNamespacedServiceAccount({ namespace, name }),
+        kubeJson<V1ServiceAccount>(kubeConfig, path('serviceaccounts', namespace, name)),
         `read ServiceAccount ${name}`,
         namespace,
       );
@@ -47,11 +54,18 @@ export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
 
     async createToken(namespace, name, spec) {
       const response = await orUndefined(
-        core.createNamespacedServiceAccountToken({
-          namespace,
-          name,
-          body: { spec: { audiences: [spec.audience], expirationSeconds: spec.expirationSeconds } },
-        }),
+        kubeJson<AuthenticationV1TokenRequest>(
+          kubeConfig,
+          `${path('serviceaccounts', namespace, name)}/token`,
+          {
+            method: 'POST',
+            body: {
+              apiVersion: 'authentication.k8s.io/v1',
+              kind: 'TokenRequest',
+              spec: { audiences: [spec.audience], expirationSeconds: spec.expirationSeconds },
+            },
+          },
+        ),
         `request a token for ServiceAccount ${name} (serviceaccounts/token create)`,
         namespace,
       );
@@ -70,7 +84,7 @@ export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
 
     async getSecret(namespace, name) {
       const secret = await orUndefined(
-        core.readNamespacedSecret({ namespace, name }),
+        kubeJson<V1Secret>(kubeConfig, path('secrets', namespace, name)),
         `read Secret ${name}`,
         namespace,
       );

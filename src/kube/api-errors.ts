@@ -1,7 +1,9 @@
 // Kubernetes API failures, recognised in one place.
 import { ApiException } from '@kubernetes/client-node';
+import { KubeApiError } from '../runtime/kube-http.ts';
 
 export function statusCodeOf(error: unknown): number | undefined {
+  if (error instanceof KubeApiError) return error.statusCode;
   return error instanceof ApiException ? error.code : undefined;
 }
 
@@ -10,6 +12,7 @@ export const isConflict = (error: unknown): boolean => statusCodeOf(error) === 4
 
 /** The API server's own message (e.g. a CEL rule's), without the request body. */
 export function apiMessage(error: unknown): string {
+  if (error instanceof KubeApiError) return error.message;
   if (error instanceof ApiException) {
     const body: unknown = typeof error.body === 'string' ? safeParse(error.body) : error.body;
     const message = (body as { message?: unknown } | undefined)?.message;

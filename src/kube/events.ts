@@ -2,7 +2,7 @@
 // there is no aggregation to do here. Messages never carry values.
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 
 export interface EventTarget {
   readonly apiVersion: string;
@@ -22,38 +22,35 @@ export function kubeEventRecorder(
   kubeConfig: KubeConfig,
   options: { component: string; instance: string; onError?: (error: unknown) => void },
 ): EventRecorder {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
   return {
     emit(target, type, reason, message) {
-      const now = new Date();
+      const now = new Date().toISOString();
       const namespace = target.metadata.namespace ?? 'default';
-      core
-        .createNamespacedEvent({
-          namespace,
-          body: {
-            metadata: {
-              name: `${target.metadata.name}.${randomBytes(8).toString('hex')}`,
-              namespace,
-            },
-            involvedObject: {
-              apiVersion: target.apiVersion,
-              kind: target.kind,
-              name: target.metadata.name,
-              namespace,
-              uid: target.metadata.uid,
-            },
-            type,
-            reason,
-            message: message.slice(0, 1024),
-            source: { component: options.component },
-            reportingComponent: options.component,
-            reportingInstance: options.instance,
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
+      kubeJson(kubeConfig, collectionPath({ apiVersion: 'v1', plural: 'events' }, namespace), {
+        method: 'POST',
+        body: {
+          metadata: {
+            name: `${target.metadata.name}.${randomBytes(8).toString('hex')}`,
+            namespace,
           },
-        })
-        .catch((error: unknown) => options.onError?.(error));
+          involvedObject: {
+            apiVersion: target.apiVersion,
+            kind: target.kind,
+            name: target.metadata.name,
+            namespace,
+            uid: target.metadata.uid,
+          },
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          source: { component: options.component },
+          reportingComponent: options.component,
+          reportingInstance: options.instance,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      }).catch((error: unknown) => options.onError?.(error));
     },
   };
 }

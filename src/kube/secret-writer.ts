@@ -1,10 +1,13 @@
 // Writes to Secrets, always as field manager "kvsync". Reads for decisions come from the
-// informer cache; the one direct read is for a Secret kvsync does not (yet) manage.
+// informer cache; the one direct read is for a Secret kvsync does not (yet) manage. Requests go
+// through one connection pool per KubeConfig (client-node's generated clients open a new TLS
+// connection per request, which at thousands of writes costs CPU and memory).
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import { isNotFound } from './api-errors.ts';
 
 export const FIELD_MANAGER = 'kvsync';
+export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export interface SecretWriter {
   read(namespace: string, name: string): Promise<V1Secret | undefined>;
@@ -14,50 +17,51 @@ export interface SecretWriter {
   apply(secret: V1Secret): Promise<void>;
 }
 
+const secrets = (namespace: string) =>
+  collectionPath({ apiVersion: 'v1', plural: 'secrets' }, namespace);
+const secretPath = (secret: V1Secret) =>
+  `${secrets(secret.metadata!.namespace!)}/${encodeURIComponent(secret.metadata!.name!)}`;
+
 export function kubeSecretWriter(
   kubeConfig: KubeConfig,
   onWrite?: (verb: string) => void,
 ): SecretWriter {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const counted = (verb: string) => onWrite?.(verb);
   return {
     async read(namespace, name) {
       try {
-        return await core.readNamespacedSecret({ namespace, name });
+        return await kubeJson<V1Secret>(
+          kubeConfig,
+          `${secrets(namespace)}/${encodeURIComponent(name)}`,
+        );
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
     },
     async create(secret) {
-      counted('create');
-      await core.createNamespacedSecret({
-        namespace: secret.metadata!.namespace!,
+      onWrite?.('create');
+      await kubeJson(kubeConfig, secrets(secret.metadata!.namespace!), {
+        method: 'POST',
+        query: { fieldManager: FIELD_MANAGER },
         body: secret,
-        fieldManager: FIELD_MANAGER,
       });
     },
     async replace(secret) {
-      counted('update');
-      await core.replaceNamespacedSecret({
-        namespace: secret.metadata!.namespace!,
-        name: secret.metadata!.name!,
+      onWrite?.('update');
+      await kubeJson(kubeConfig, secretPath(secret), {
+        method: 'PUT',
+        query: { fieldManager: FIELD_MANAGER },
         body: secret,
-        fieldManager: FIELD_MANAGER,
       });
     },
     async apply(secret) {
-      counted('apply');
-      await core.patchNamespacedSecret(
-        {
-          namespace: secret.metadata!.namespace!,
-          name: secret.metadata!.name!,
-          body: secret,
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-      );
+      onWrite?.('apply');
+      await kubeJson(kubeConfig, secretPath(secret), {
+        method: 'PATCH',
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        contentType: APPLY_PATCH,
+        body: secret,
+      });
     },
   };
 }
