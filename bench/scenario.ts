@@ -84,6 +84,8 @@ export interface ScenarioResult {
     readonly kvsync: KvsyncCounters;
   };
   readonly memory: MemoryPeaks;
+  /** Every sweep seen, in seconds since kvsync was started. */
+  readonly sweeps: readonly { readonly startS: number; readonly endS: number | null }[];
   readonly reconcileErrors: number;
   readonly kvsyncExit: string;
 }
@@ -231,6 +233,10 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       },
       rotation,
       memory: peaks,
+      sweeps: tracker.sweeps.map((sweep) => ({
+        startS: round((sweep.startAt - started) / 1000),
+        endS: sweep.endAt === undefined ? null : round((sweep.endAt - started) / 1000),
+      })),
       reconcileErrors: final.reconcileErrors,
       kvsyncExit: exit.signal ?? `exit code ${exit.code}`,
     };

@@ -1,12 +1,14 @@
-// kvsync's rotation sweeps as the fake Key Vault sees them: a sweep is a run of list calls, one
-// per page. It starts with a list call after a quiet spell and ends when its last page was
-// answered. Counted in this process, so watching costs kvsync nothing.
+// kvsync's rotation sweeps as the fake Key Vault sees them: a sweep lists every page of the vault,
+// one list call per page, so sweep k is list calls k·pages+1 .. (k+1)·pages. Counted in this
+// process (polling the double's counters), so watching costs kvsync nothing. A sweep that fails
+// part way (429, 5xx) starts again from the first page and would shift the count; such failures
+// show in the run's 429 and error counts.
 import type { FakeKeyVault } from '../test/support/azure/index.ts';
 
 export interface Sweep {
-  /** performance.now() of the first page's answer (as seen by polling). */
+  /** performance.now() when its first page was seen answered (polled every 20 ms). */
   readonly startAt: number;
-  /** When the last page was answered; undefined while running. */
+  /** When its last page was seen answered; undefined while running. */
   endAt: number | undefined;
 }
 
@@ -18,36 +20,25 @@ export interface SweepTracker {
 }
 
 const POLL_MS = 20;
-/** Pages of one sweep follow each other within a request's latency; sweeps are far apart. */
-const QUIET_MS = 1_000;
 
 export function trackSweeps(keyVault: FakeKeyVault, vault: string, pages: number): SweepTracker {
   const sweeps: Sweep[] = [];
   const listed = () => keyVault.counters.calls({ vault, operation: 'listSecrets' });
-  let seen = listed();
-  let lastListAt = -Infinity;
-  let pagesInSweep = 0;
+  const baseline = listed();
+  let completed = 0;
   const timer = setInterval(() => {
     const now = performance.now();
-    const count = listed();
-    const added = count - seen;
-    seen = count;
-    if (added === 0) return;
-    const current = sweeps.at(-1);
-    if (!current || current.endAt !== undefined || now - lastListAt > QUIET_MS) {
-      if (current && current.endAt === undefined) current.endAt = lastListAt; // cut short
-      sweeps.push({ startAt: now, endAt: undefined });
-      pagesInSweep = 0;
-    }
-    lastListAt = now;
-    pagesInSweep += added;
-    const running = sweeps.at(-1)!;
-    if (pagesInSweep >= pages) running.endAt = now;
+    const calls = listed() - baseline;
+    // Sweeps that started (a partly answered one included) and sweeps whose last page arrived.
+    const started = Math.ceil(calls / pages);
+    const ended = Math.floor(calls / pages);
+    while (sweeps.length < started) sweeps.push({ startAt: now, endAt: undefined });
+    for (; completed < ended; completed++) sweeps[completed]!.endAt = now;
   }, POLL_MS);
   return {
     sweeps,
     get completed() {
-      return sweeps.filter((s) => s.endAt !== undefined).length;
+      return completed;
     },
     stop: () => clearInterval(timer),
   };
