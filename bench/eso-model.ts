@@ -1,8 +1,8 @@
 // External Secrets Operator's Azure Key Vault call pattern applied to the benchmark's shape. A
 // model, not a run: ESO's provider reads every referenced secret on every refresh (one GET per
 // reference, no change detection and no shared value cache), and with `serviceAccountRef` each
-// reconcile requests a ServiceAccount token and exchanges it with Entra ID (FACTS.md, "Lessons
-// from the anchors' issue trackers"). Kubernetes writes are not modelled.
+// reconcile requests a ServiceAccount token and exchanges it with Entra ID (as its users report
+// in external-secrets issues #2779, #4180, #5755, #6019). Kubernetes writes are not modelled.
 
 /** Key Vault's limit for secret GET/LIST per vault: 4,000 per 10 s. */
 export const KEY_VAULT_REQUESTS_PER_SECOND = 400;

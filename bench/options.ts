@@ -31,7 +31,8 @@ export const usage = `Usage: npm run bench -- [flags]
   --out=<dir>             where the JSON goes (default bench/results)
   --profile               write kvsync's CPU profile and a heap snapshot next to the JSON
   --kvsync-arg=<flag>     pass a flag to kvsync (repeatable), e.g. --kvsync-arg=--workers=8
-  --kvsync-import=<file>  preload a module into kvsync (repeatable), see bench/experiments/`;
+  --kvsync-import=<file>  preload a module into kvsync (node --import, repeatable), e.g. to
+                          try a patch before changing src/`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
