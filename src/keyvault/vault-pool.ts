@@ -132,7 +132,8 @@ export class VaultPool {
     return this.entries.size;
   }
 
-  private schedule(entry: Entry, afterSweep = false): void {
+  /** `sweptFrom`: when the sweep that just ended started, so long sweeps do not stretch the cycle. */
+  private schedule(entry: Entry, afterSweep = false, sweptFrom = this.clock.now()): void {
     const wanted = entry.mirror.sweepIntervalMs();
     if (wanted === undefined || this.stopped) {
       this.cancel(entry);
@@ -141,7 +142,7 @@ export class VaultPool {
     const interval =
       afterSweep && this.stretchMs !== undefined ? Math.max(wanted, this.stretchMs) : wanted;
     // Spread sweeps by up to 10% so many vaults (or restarts) do not sweep in lockstep.
-    const dueAt = this.clock.now() + interval * (0.9 + 0.1 * this.random());
+    const dueAt = sweptFrom + interval * (0.9 + 0.1 * this.random());
     if (entry.timer !== undefined && entry.dueAt <= dueAt) return;
     this.arm(entry, dueAt);
   }
@@ -164,6 +165,7 @@ export class VaultPool {
   private async sweep(entry: Entry): Promise<void> {
     entry.timer = undefined;
     entry.dueAt = Infinity;
+    const startedAt = this.clock.now();
     try {
       const result = await entry.mirror.sweep();
       entry.failures = 0;
@@ -173,7 +175,7 @@ export class VaultPool {
         ? entry.mirror.userKeys
         : result.affected;
       for (const key of affected) this.options.enqueue(key);
-      if (this.entries.get(entry.mirror.key) === entry) this.schedule(entry, true);
+      if (this.entries.get(entry.mirror.key) === entry) this.schedule(entry, true, startedAt);
     } catch (error) {
       entry.failures += 1;
       this.options.onSweep?.(entry.mirror.key, error as Error);
