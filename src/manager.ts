@@ -17,7 +17,7 @@ import { createVaultBudget } from './keyvault/budget.ts';
 import { VaultError } from './keyvault/errors.ts';
 import { createSecretReader } from './keyvault/secret-reader.ts';
 import { VaultPool } from './keyvault/vault-pool.ts';
-import { isAllowedVaultHost, parseVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
+import { parseAllowedVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
 import { kubeEventRecorder } from './kube/events.ts';
 import { kubeSecretWriter } from './kube/secret-writer.ts';
 import { kubeStatusWriter } from './kube/status-writer.ts';
@@ -85,13 +85,7 @@ export function startManager(options: ManagerOptions): Manager {
   const suffixes = vaultHostSuffixes(options.extraVaultSuffixes);
   const vaultUrlOf = (raw: string): string => {
     try {
-      const parsed = parseVaultUrl(raw);
-      if (!isAllowedVaultHost(parsed.host, suffixes)) {
-        throw new InvalidSpecError(
-          `vault host ${parsed.hostname} is not a Key Vault host (allowed suffixes: ${suffixes.join(', ')})`,
-        );
-      }
-      return parsed.url;
+      return parseAllowedVaultUrl(raw, suffixes).url;
     } catch (error) {
       if (error instanceof VaultError) throw new InvalidSpecError(error.message);
       throw error;
