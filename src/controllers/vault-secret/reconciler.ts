@@ -25,6 +25,7 @@ import {
   needsWrite,
   replacement,
 } from './desired-secret.ts';
+import type { Failure } from './failure.ts';
 import { classifyFailure, firstVaultFailure, SecretConflictError } from './failure.ts';
 import type { ObjectRead, SyncPlan } from './plan.ts';
 import { fixedReads, planSync, readId } from './plan.ts';
@@ -97,19 +98,19 @@ export class VaultSecretReconciler {
     const secretName = targetSecretName(vaultSecret);
 
     let outcome: Outcome;
-    let error: unknown;
+    let failed: { error: unknown; failure: Failure } | undefined;
     try {
       const { objects, data, changed } = await this.sync(key, vaultSecret, refreshMs);
       outcome = { ok: true, secretName, keyCount: data.size, objects, dataChanged: changed };
-    } catch (caught) {
-      error = caught;
-      const failure = classifyFailure(caught, refreshMs);
-      if (failure.internal) throw caught;
+    } catch (error) {
+      const failure = classifyFailure(error, refreshMs);
+      if (failure.internal) throw error;
+      failed = { error, failure };
       outcome = { ok: false, secretName, reason: failure.reason, message: failure.message };
     }
 
     const status = await this.writeStatus(vaultSecret, outcome, log);
-    if (outcome.ok)
+    if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
           refreshMs,
@@ -119,8 +120,9 @@ export class VaultSecretReconciler {
           this.random,
         ),
       };
+    }
 
-    const failure = classifyFailure(error, refreshMs);
+    const { error, failure } = failed;
     log.info({ reason: failure.reason }, 'sync failed: %s', failure.message);
     switch (failure.retry.kind) {
       case 'backoff':
