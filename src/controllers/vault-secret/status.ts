@@ -36,7 +36,8 @@ export function nextStatus({
   expiryWindowMs,
 }: StatusInput): VaultSecretStatus {
   const objects = outcome.ok ? outcome.objects.map(toStatusObject) : (previous?.objects ?? []);
-  const expiresOn = earliest(objects.map((o) => o.expiresOn));
+  const first = firstToExpire(objects);
+  const expiresOn = first?.expiresOn;
   const ready: Condition = outcome.ok
     ? condition(
         ConditionType.Ready,
@@ -47,7 +48,7 @@ export function nextStatus({
       )
     : condition(ConditionType.Ready, 'False', outcome.reason, outcome.message, generation);
   const conditions = [merge(previous, ready, now)];
-  const expiring = expiryCondition(objects, now, expiryWindowMs, generation);
+  const expiring = first && expiryCondition(first, now, expiryWindowMs, generation);
   if (expiring) conditions.push(merge(previous, expiring, now));
   const syncedAt = outcome.ok && outcome.dataChanged ? now.toISOString() : previous?.syncedAt;
   return {
@@ -83,16 +84,29 @@ export function msUntilExpiryWarning(
   return at > 0 ? at : undefined;
 }
 
-function expiryCondition(
+type ExpiringObject = { name: string; kind: string; expiresOn: string };
+
+function firstToExpire(
   objects: readonly { name: string; kind: string; expiresOn?: string }[],
+): ExpiringObject | undefined {
+  let first: ExpiringObject | undefined;
+  for (const { name, kind, expiresOn } of objects) {
+    if (
+      expiresOn !== undefined &&
+      (!first || Date.parse(expiresOn) < Date.parse(first.expiresOn))
+    ) {
+      first = { name, kind, expiresOn };
+    }
+  }
+  return first;
+}
+
+function expiryCondition(
+  first: ExpiringObject,
   now: Date,
   windowMs: number,
   generation: number | undefined,
-): Condition | undefined {
-  const first = objects
-    .filter((o) => o.expiresOn !== undefined)
-    .sort((a, b) => Date.parse(a.expiresOn!) - Date.parse(b.expiresOn!))[0];
-  if (!first?.expiresOn) return undefined;
+): Condition {
   const left = Date.parse(first.expiresOn) - now.getTime();
   const what = `${first.kind} ${first.name}`;
   if (left <= 0) {
@@ -156,14 +170,6 @@ function merge(previous: VaultSecretStatus | undefined, next: Condition, now: Da
       ? before.lastTransitionTime
       : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { ...next, lastTransitionTime };
-}
-
-function earliest(dates: readonly (string | undefined)[]): string | undefined {
-  let min: string | undefined;
-  for (const date of dates) {
-    if (date !== undefined && (min === undefined || Date.parse(date) < Date.parse(min))) min = date;
-  }
-  return min;
 }
 
 function summary(keys: number, objects: number): string {
