@@ -98,6 +98,13 @@ export function outputKeysOf(item: DataItem): string[] {
   return item.key === undefined ? [] : [item.key];
 }
 
+const secretKeyPattern = new RegExp(patterns.secretKey);
+
+/** What the API server accepts as a Secret data key; the same rule the CRD's CEL applies. */
+export function isSecretKey(key: string): boolean {
+  return key.length <= 253 && secretKeyPattern.test(key) && key !== '.' && !key.startsWith('..');
+}
+
 /** The Secret key for a name found by dataFrom (a secret name or a JSON field). */
 export function rewriteKey(name: string, rewrite: KeyRewrite | undefined): string {
   const prefix = rewrite?.stripPrefix;

@@ -1,7 +1,7 @@
 // Pure: fetched Key Vault values -> the Secret's data, following the plan. Failures name the
 // object and what to fix, never a value.
 import type { Reason } from '../../api/reasons.ts';
-import { rewriteKey } from '../../api/vault-secret.ts';
+import { isSecretKey, rewriteKey } from '../../api/vault-secret.ts';
 import { certificateToTls } from '../../keyvault/certificate/index.ts';
 import { CertificateError } from '../../keyvault/certificate/errors.ts';
 import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
@@ -48,8 +48,6 @@ export interface BuiltData {
   readonly objects: SyncedObject[];
 }
 
-const validKey = /^[-._a-zA-Z0-9]{1,253}$/;
-
 export function buildSecretData({ plan, values, found }: BuildInput): BuiltData {
   const data = new Map<string, Buffer>();
   const explicit = new Set<string>();
@@ -71,7 +69,7 @@ export function buildSecretData({ plan, values, found }: BuildInput): BuiltData 
     });
   };
   const put = (key: string, content: Buffer, fromData: boolean, objectName: string): void => {
-    if (!validKey.test(key)) {
+    if (!isSecretKey(key)) {
       throw new ContentError(
         'InvalidContent',
         `key "${key}" from ${objectName} is not a valid Secret key`,

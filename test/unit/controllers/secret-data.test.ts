@@ -109,6 +109,11 @@ describe('buildSecretData', () => {
       { cfg: '{"bad key":"s3cr3t"}' },
       'key "bad key" from cfg is not a valid Secret key',
     ],
+    [
+      { dataFrom: [{ secret: { name: 'cfg' } }] },
+      { cfg: '{"..x":"s3cr3t"}' },
+      'key "..x" from cfg is not a valid Secret key',
+    ],
   ] as const)('fails clearly without quoting values: %#', (spec, vault, message) => {
     let error: unknown;
     try {
