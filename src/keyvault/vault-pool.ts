@@ -25,6 +25,10 @@ interface Entry {
   timer: TimerHandle;
   dueAt: number;
   failures: number;
+  /** When the last sweep that ended under a stretch started; the stretch runs from there. */
+  stretchedFrom: number | undefined;
+  /** This mirror's spread of its interval (0.9-1), drawn once so re-scheduling cannot shrink it. */
+  readonly spread: number;
 }
 
 const sweepRetryCapMs = 5 * 60_000;
@@ -60,7 +64,16 @@ export class VaultPool {
         now: () => this.clock.now(),
       });
       const vaultHost = new URL(vaultUrl).host;
-      entry = { mirror, vaultHost, timer: undefined, dueAt: Infinity, failures: 0 };
+      entry = {
+        mirror,
+        vaultHost,
+        timer: undefined,
+        dueAt: Infinity,
+        failures: 0,
+        stretchedFrom: undefined,
+        // Spread sweeps by up to 10% so many vaults (or restarts) do not sweep in lockstep.
+        spread: 0.9 + 0.1 * this.random(),
+      };
       this.entries.set(key, entry);
     }
     return entry.mirror;
@@ -115,6 +128,7 @@ export class VaultPool {
     this.stretchMs = ms;
     if (!unstretched) return;
     for (const entry of this.entries.values()) {
+      entry.stretchedFrom = undefined;
       if (entry.timer !== undefined) this.schedule(entry);
     }
   }
@@ -132,18 +146,27 @@ export class VaultPool {
     return this.entries.size;
   }
 
-  /** `sweptFrom`: when the sweep that just ended started, so long sweeps do not stretch the cycle. */
+  /**
+   * Arms the next sweep: after a sweep (`sweptFrom`: when it started, so long sweeps do not
+   * stretch the cycle), or earlier when a user now asks for a shorter interval. A registration
+   * (every reconcile) must not undo a stretch, so under one the interval still counts from the
+   * sweep it followed.
+   */
   private schedule(entry: Entry, afterSweep = false, sweptFrom = this.clock.now()): void {
     const wanted = entry.mirror.sweepIntervalMs();
     if (wanted === undefined || this.stopped) {
       this.cancel(entry);
       return;
     }
-    const interval =
-      afterSweep && this.stretchMs !== undefined ? Math.max(wanted, this.stretchMs) : wanted;
-    // Spread sweeps by up to 10% so many vaults (or restarts) do not sweep in lockstep.
-    const dueAt = sweptFrom + interval * (0.9 + 0.1 * this.random());
-    if (entry.timer !== undefined && entry.dueAt <= dueAt) return;
+    if (afterSweep) entry.stretchedFrom = this.stretchMs === undefined ? undefined : sweptFrom;
+    const from = entry.stretchedFrom;
+    const dueAt =
+      from !== undefined && this.stretchMs !== undefined
+        ? from + Math.max(wanted, this.stretchMs) * entry.spread
+        : sweptFrom + wanted * entry.spread;
+    // After a sweep this is the schedule (a registration during the sweep may have armed an
+    // earlier one; `wanted` already counts its user). Otherwise only ever move a sweep earlier.
+    if (!afterSweep && entry.timer !== undefined && entry.dueAt <= dueAt) return;
     this.arm(entry, dueAt);
   }
 
