@@ -18,6 +18,8 @@ export interface BenchOptions {
   /** Modules preloaded into kvsync (node --import), for experiments. */
   readonly kvsyncImports: readonly string[];
   readonly memorySampleMs: number;
+  /** Also measure rotation with Key Vault events from a Storage Queue (Azurite). */
+  readonly events: boolean;
 }
 
 export const usage = `Usage: npm run bench -- [flags]
@@ -31,6 +33,8 @@ export const usage = `Usage: npm run bench -- [flags]
   --out=<dir>             where the JSON goes (default bench/results)
   --profile               write kvsync's CPU profile and a heap snapshot next to the JSON
   --kvsync-arg=<flag>     pass a flag to kvsync (repeatable), e.g. --kvsync-arg=--workers=8
+  --no-events             skip the events phase (kvsync restarted with --event-queue-url on
+                          an Azurite queue, the same 1% rotation announced as Key Vault events)
   --kvsync-import=<file>  preload a module into kvsync (node --import, repeatable), e.g. to
                           try a patch before changing src/`;
 
@@ -49,9 +53,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       profile: { type: 'boolean', default: false },
       'kvsync-arg': { type: 'string', multiple: true, default: [] },
       'kvsync-import': { type: 'string', multiple: true, default: [] },
+      events: { type: 'boolean', default: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
+    allowNegative: true,
   });
   if (values.help) return 'help';
   const quick = values.quick;
@@ -73,6 +79,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     kvsyncArgs: values['kvsync-arg'],
     kvsyncImports: values['kvsync-import'].map((file) => path.resolve(file)),
     memorySampleMs: quick ? 1_000 : 5_000,
+    events: values.events,
   };
 }
 

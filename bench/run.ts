@@ -52,6 +52,7 @@ async function main(): Promise<number> {
         kvsyncArgs: options.kvsyncArgs,
         kvsyncEnv: nodeOptions(options, profileDir),
         memorySampleMs: options.memorySampleMs,
+        events: options.events,
         ...(profileDir
           ? { beforeStop: (kvsync: KvsyncProcess) => heapSnapshot(kvsync, profileDir) }
           : {}),

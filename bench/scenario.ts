@@ -1,14 +1,16 @@
-// One benchmark run: N VaultSecrets with two references each over a vault of N secrets (secret i
-// is read by VaultSecrets i and i-1, so each is referenced twice), against the fake Key Vault with
-// latency and Key Vault's throttle. Phases: create, cold start, one steady-state sweep cycle,
-// rotation of 1% of the secrets spread over one refresh interval.
+// One benchmark run: N VaultSecrets with two references each over a vault of N secrets
+// (population.ts), against the fake Key Vault with latency and Key Vault's throttle. Phases:
+// create, cold start, one steady-state sweep cycle, rotation of 1% of the secrets spread over one
+// refresh interval with sweeps only (rotation.ts), then the same with Key Vault events from a
+// Storage Queue (event-phase.ts).
 import { randomBytes } from 'node:crypto';
-import type { VaultSecretSpec } from '../src/api/vault-secret.ts';
 import { parseDuration } from '../src/api/vault-secret.ts';
-import type { FakeVault } from '../test/support/azure/index.ts';
 import { createTestNamespace, deleteTestNamespace, waitFor } from '../test/support/kube.ts';
 import type { KvsyncProcess } from '../test/support/kvsync-process.ts';
 import { createVaultSecrets } from './create.ts';
+import { runEventPhase, type EventPhaseResult } from './event-phase.ts';
+import { REFERENCES, seedVault, specFor, vaultSecretName } from './population.ts';
+import { rotate, type RotationResult } from './rotation.ts';
 import {
   difference,
   readCounters,
@@ -18,8 +20,9 @@ import {
   type MemoryPeaks,
 } from './sampler.ts';
 import type { Stack } from './stack.ts';
-import { percentile, round } from './stats.ts';
+import { round, seconds } from './stats.ts';
 import { trackSweeps, type SweepTracker } from './sweeps.ts';
+import { subtract, vaultCalls, type VaultCalls } from './vault-calls.ts';
 import { watchNamespace, type NamespaceWatch } from './watch.ts';
 
 export interface ScenarioOptions {
@@ -35,19 +38,11 @@ export interface ScenarioOptions {
   readonly kvsyncArgs: readonly string[];
   readonly kvsyncEnv: Readonly<Record<string, string>>;
   readonly memorySampleMs: number;
+  /** Also measure rotation with events from a Storage Queue (kvsync restarted with the queue). */
+  readonly events: boolean;
   /** Called with kvsync right before it is stopped (e.g. to take a heap snapshot). */
   readonly beforeStop?: (kvsync: KvsyncProcess) => Promise<void>;
   readonly log: (line: string) => void;
-}
-
-export interface VaultCalls {
-  /** Authenticated requests (what Key Vault bills and throttles). */
-  readonly total: number;
-  readonly get: number;
-  readonly list: number;
-  readonly throttled: number;
-  /** Token-less first requests answered with the authentication challenge. */
-  readonly challenges: number;
 }
 
 export interface ScenarioResult {
@@ -74,23 +69,16 @@ export interface ScenarioResult {
     readonly entraTokenRequests: number;
     readonly kvsync: KvsyncCounters;
   };
-  readonly rotation: {
-    readonly rotated: number;
-    readonly secretsChanged: number;
-    readonly unexpectedChanges: number;
-    readonly latencyMs: { readonly p50: number; readonly p95: number; readonly max: number };
-    readonly afterSweepMs: { readonly p50: number; readonly p95: number; readonly max: number };
-    readonly vault: VaultCalls;
-    readonly kvsync: KvsyncCounters;
-  };
+  /** Rotation with sweeps only (kvsync's default, no event source). */
+  readonly rotation: RotationResult;
+  /** Rotation with Key Vault events from a Storage Queue; absent with --no-events. */
+  readonly events?: EventPhaseResult;
   readonly memory: MemoryPeaks;
   /** Every sweep seen, in seconds since kvsync was started. */
   readonly sweeps: readonly { readonly startS: number; readonly endS: number | null }[];
   readonly reconcileErrors: number;
   readonly kvsyncExit: string;
 }
-
-const REFERENCES = 2;
 
 export async function runScenario(stack: Stack, options: ScenarioOptions): Promise<ScenarioResult> {
   const { n, log } = options;
@@ -192,6 +180,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       n,
       fraction: options.rotateFraction,
       intervalMs,
+      offset: 0,
       watch,
       sweeps: tracker,
       kvsync,
@@ -203,6 +192,25 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     await options.beforeStop?.(kvsync);
     const final = await readCounters(kvsync);
     const exit = await kvsync.stop();
+    const events = options.events
+      ? await runEventPhase({
+          stack,
+          name: `bench-${n}-events`,
+          namespace,
+          n,
+          vault,
+          names,
+          intervalMs,
+          fraction: options.rotateFraction,
+          entry: options.entry,
+          kvsyncArgs: options.kvsyncArgs,
+          kvsyncEnv: options.kvsyncEnv,
+          watch,
+          sweeps: tracker,
+          calls,
+          log,
+        })
+      : undefined;
     return {
       n,
       variant: options.variant,
@@ -232,6 +240,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
         kvsync: steadyKvsync,
       },
       rotation,
+      ...(events ? { events } : {}),
       memory: peaks,
       sweeps: tracker.sweeps.map((sweep) => ({
         startS: round((sweep.startAt - started) / 1000),
@@ -246,143 +255,4 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     // With our own control plane everything goes with it; a shared one keeps running.
     if (!stack.ownsControlPlane) await deleteTestNamespace(stack.kc, namespace);
   }
-}
-
-interface RotationInput {
-  vault: FakeVault;
-  names: readonly string[];
-  n: number;
-  fraction: number;
-  intervalMs: number;
-  watch: NamespaceWatch;
-  sweeps: SweepTracker;
-  kvsync: KvsyncProcess;
-  calls: () => VaultCalls;
-  log: (line: string) => void;
-}
-
-/**
- * Rotates `fraction` of the secrets (at least 2), spaced through the vault so no VaultSecret sees
- * two rotations, at even times over one refresh interval: with sweeps only, a rotation waits for
- * the next sweep, so the latency is spread over the interval as it would be in real life.
- */
-async function rotate(input: RotationInput): Promise<ScenarioResult['rotation']> {
-  const { vault, names, n, watch, sweeps, kvsync, log } = input;
-  const count = Math.max(2, Math.round(n * input.fraction));
-  const stride = Math.floor(n / count);
-  const rotated = Array.from({ length: count }, (_, j) => j * stride);
-  // Secret j is read by VaultSecrets j (key a) and j-1 (key b).
-  const expected = new Map<string, number>();
-  const setAt = new Map<number, number>();
-  for (const j of rotated) {
-    expected.set(vaultSecretName(j, n), j);
-    expected.set(vaultSecretName((j - 1 + n) % n, n), j);
-  }
-  log(`rotating ${count} secrets over ${seconds(input.intervalMs)}`);
-  const before = { vault: input.calls(), kvsync: await readCounters(kvsync) };
-  watch.markSecrets();
-  const spacing = input.intervalMs / count;
-  const started = performance.now();
-  for (const [k, j] of rotated.entries()) {
-    const due = started + k * spacing - performance.now();
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
-    vault.setSecret(names[j]!, newValue());
-    setAt.set(j, performance.now());
-  }
-  await waitFor(
-    () => [...expected.keys()].every((name) => watch.changedAt.has(name)) || undefined,
-    {
-      description: `the ${expected.size} Secrets of ${count} rotated secrets to change`,
-      timeoutMs: input.intervalMs * 3 + 60_000,
-      intervalMs: 50,
-    },
-  );
-  // The sweep that reported the change ended last before the Secret changed.
-  const latencies: number[] = [];
-  const afterSweep: number[] = [];
-  for (const [name, j] of expected) {
-    const changed = watch.changedAt.get(name)!;
-    latencies.push(changed - setAt.get(j)!);
-    const sweepEnd = sweeps.sweeps
-      .map((s) => s.endAt)
-      .filter((end): end is number => end !== undefined && end <= changed)
-      .at(-1);
-    if (sweepEnd !== undefined) afterSweep.push(changed - sweepEnd);
-  }
-  // Let the reconciles that follow settle before counting what the rotation cost.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const unexpected = [...watch.changedAt.keys()].filter((name) => !expected.has(name)).length;
-  const summary = (values: number[]) => ({
-    p50: Math.round(percentile(values, 50) ?? NaN),
-    p95: Math.round(percentile(values, 95) ?? NaN),
-    max: Math.round(Math.max(...values)),
-  });
-  const result = {
-    rotated: count,
-    secretsChanged: expected.size,
-    unexpectedChanges: unexpected,
-    latencyMs: summary(latencies),
-    afterSweepMs: summary(afterSweep),
-    vault: subtract(input.calls(), before.vault),
-    kvsync: difference(before.kvsync, await readCounters(kvsync)),
-  };
-  log(
-    `rotation: ${result.secretsChanged} Secrets followed; vault set -> Secret changed p50 ${seconds(result.latencyMs.p50)}, p95 ${seconds(result.latencyMs.p95)}`,
-  );
-  return result;
-}
-
-function seedVault(vault: FakeVault, n: number): string[] {
-  const names = Array.from({ length: n }, (_, i) => `s-${pad(i, n)}`);
-  for (const name of names) vault.setSecret(name, newValue());
-  return names;
-}
-
-function specFor(url: string, refreshInterval: string, a: string, b: string): VaultSecretSpec {
-  return {
-    vault: { url },
-    refreshInterval,
-    data: [
-      { key: 'a', secret: { name: a } },
-      { key: 'b', secret: { name: b } },
-    ],
-  };
-}
-
-function vaultSecretName(i: number, n: number): string {
-  return `vs-${pad(i, n)}`;
-}
-
-function pad(i: number, n: number): string {
-  return String(i).padStart(String(n - 1).length, '0');
-}
-
-/** Random, never printed: the benchmark only needs values to differ. */
-function newValue(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-function vaultCalls(stack: Stack, vaultName: string): () => VaultCalls {
-  const counters = stack.azure.keyVault.counters;
-  return () => ({
-    total: counters.calls({ vault: vaultName }),
-    get: counters.calls({ vault: vaultName, operation: 'getSecret' }),
-    list: counters.calls({ vault: vaultName, operation: 'listSecrets' }),
-    throttled: counters.calls({ vault: vaultName, status: 429 }),
-    challenges: counters.challenges({ vault: vaultName }),
-  });
-}
-
-function subtract(a: VaultCalls, b: VaultCalls): VaultCalls {
-  return {
-    total: a.total - b.total,
-    get: a.get - b.get,
-    list: a.list - b.list,
-    throttled: a.throttled - b.throttled,
-    challenges: a.challenges - b.challenges,
-  };
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }

@@ -12,3 +12,8 @@ export function round(value: number, digits = 1): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** `12.3 s`; `n/a` for a missing figure. */
+export function seconds(ms: number): string {
+  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a';
+}

@@ -24,6 +24,8 @@ export interface Azurite {
   readonly port: number;
   /** `https://127.0.0.1:<port>/devstoreaccount1` */
   readonly accountUrl: string;
+  /** Azurite's test CA on disk, for a separate process's NODE_EXTRA_CA_CERTS. */
+  readonly caFile: string;
   /** Options that make @azure/storage-queue trust Azurite's test CA. */
   readonly clientOptions: QueueClientOptions;
   queueUrl(name: string): string;
@@ -87,6 +89,7 @@ export async function startAzurite(options: { tenantId: string }): Promise<Azuri
       get accountUrl() {
         return accountUrl();
       },
+      caFile: pki.caFile,
       clientOptions,
       queueUrl: (name) => `${accountUrl()}/${name}`,
       queue: (name) => new QueueClient(`${accountUrl()}/${name}`, admin, clientOptions),

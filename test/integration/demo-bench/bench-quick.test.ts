@@ -13,7 +13,7 @@ describe('npm run bench -- --quick', () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it('completes with every VaultSecret Ready, no 429s and no Kubernetes writes in steady state', async () => {
+  it('completes with every VaultSecret Ready, no 429s, no Kubernetes writes in steady state, and rotation by events without sweeps', async () => {
     const out = await mkdtemp(path.join(tmpdir(), 'kvsync-bench-quick-'));
     dirs.push(out);
     const run = await runScript('bench/run.ts', [
@@ -50,6 +50,23 @@ describe('npm run bench -- --quick', () => {
     // confirmed on the next sweep (Key Vault's `updated` has one-second resolution).
     expect(r.rotation.vault.get).toBeGreaterThanOrEqual(r.rotation.rotated);
     expect(r.rotation.vault.get).toBeLessThanOrEqual(2 * r.rotation.rotated);
+
+    // Events: kvsync restarted with the queue; each rotation was announced there. After the first
+    // sweep sweeps stretch to 30 minutes, so the Secrets followed the events alone: one GET per
+    // rotated secret (plus at most one confirmation each) and no list call.
+    const events = r.events;
+    expect(events, 'the events phase ran').toBeDefined();
+    expect(events!.sweepStretchS).toBe(1800);
+    expect(events!.rotation.secretsChanged).toBe(2 * events!.rotation.rotated);
+    expect(events!.rotation.unexpectedChanges).toBe(0);
+    expect(events!.rotation.sweeps).toBe(0);
+    expect(events!.rotation.vault.list).toBe(0);
+    expect(events!.rotation.vault.get).toBeGreaterThanOrEqual(events!.rotation.rotated);
+    expect(events!.rotation.vault.get).toBeLessThanOrEqual(2 * events!.rotation.rotated);
+    expect(events!.events).toMatchObject({ processed: events!.rotation.rotated, dropped: 0 });
+    expect(events!.kvsyncExit).toBe('exit code 0');
+    expect(run.stdout).toContain('Rotation 1%, with events: p50 / p95');
+
     expect(r.memory.heapUsedBytes).toBeGreaterThan(0);
     expect(r.memory.rssHighWaterBytes).toBeGreaterThan(0);
     expect(r.reconcileErrors).toBe(0);

@@ -5,8 +5,10 @@ import type { FakeVault } from '../../support/azure/index.ts';
 import { makeChain, makeKey, toPemBundle } from '../../support/certs.ts';
 import { waitFor } from '../../support/kube.ts';
 import { applyVaultSecret, decoded, readSecret, waitForReady } from '../../support/kvsync.ts';
-import type { Encoding, QueueEnvironment, Schema } from './queue-environment.ts';
-import { eventMessage, startQueueEnvironment } from './queue-environment.ts';
+import type { Encoding, Schema } from '../../support/key-vault-events.ts';
+import type { QueueEnvironment } from './queue-environment.ts';
+import { eventMessage } from '../../support/key-vault-events.ts';
+import { startQueueEnvironment } from './queue-environment.ts';
 
 const values = {
   first: 'events-first-value-41d2',

@@ -20,7 +20,8 @@ import {
   waitForReady,
 } from '../../support/kvsync.ts';
 import type { QueueEnvironment } from './queue-environment.ts';
-import { eventMessage, startQueueEnvironment } from './queue-environment.ts';
+import { eventMessage } from '../../support/key-vault-events.ts';
+import { startQueueEnvironment } from './queue-environment.ts';
 
 const values = ['rollout-v1-5be1', 'rollout-v2-9a0c', 'rollout-v3-31f7', 'rollout-v4-c2d8'];
 
