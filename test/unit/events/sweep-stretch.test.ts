@@ -124,4 +124,38 @@ describe('sweep stretch', () => {
     await vi.advanceTimersByTimeAsync(minute);
     expect(reader.calls.get).toBe(2);
   });
+
+  it('keeps sweeps stretched while events flow, even when reconciles register again', async () => {
+    const { reader, pool, mirror } = setup();
+    reader.set('a', '1');
+    await mirror.latest('a');
+    const interest = { latest: new Set(['a']), finds: [], refreshIntervalMs: minute };
+    // Periodic reconciles register again, also while a sweep is running.
+    const sweep = mirror.sweep.bind(mirror);
+    const sweeps = vi.spyOn(mirror, 'sweep').mockImplementation(() => {
+      pool.register('ns/x', mirror, interest);
+      return sweep();
+    });
+    pool.register('ns/x', mirror, interest);
+    pool.setSweepStretch(30 * minute);
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(sweeps, 'the sweep already due runs at full rate').toHaveBeenCalledTimes(1);
+
+    // Event-driven reconciles register the VaultSecret again, every few seconds.
+    for (let second = 0; second < 10 * 60; second += 5) {
+      pool.register('ns/x', mirror, interest);
+      await vi.advanceTimersByTimeAsync(5_000);
+    }
+    expect(sweeps, 'no sweep 10 minutes into a 30-minute stretch').toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(20 * minute);
+    expect(sweeps).toHaveBeenCalledTimes(2);
+
+    // The source fails: full rate again at once, and new registrations keep it there.
+    pool.setSweepStretch(undefined);
+    pool.register('ns/x', mirror, interest);
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(sweeps).toHaveBeenCalledTimes(3);
+    await vi.advanceTimersByTimeAsync(minute);
+    expect(sweeps).toHaveBeenCalledTimes(4);
+  });
 });
