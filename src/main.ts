@@ -106,6 +106,11 @@ async function run(
       log,
       metrics,
       instance: podName,
+      self: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: podName, namespace: env.POD_NAMESPACE || config.leaseNamespace },
+      },
       ...(events ? { events } : {}),
       rollout: {
         keySecret: { namespace: config.leaseNamespace, name: 'kvsync-rollout-key' },

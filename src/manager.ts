@@ -18,7 +18,7 @@ import { VaultError } from './keyvault/errors.ts';
 import { createSecretReader } from './keyvault/secret-reader.ts';
 import { VaultPool } from './keyvault/vault-pool.ts';
 import { parseAllowedVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
-import { kubeEventRecorder } from './kube/events.ts';
+import { kubeEventRecorder, type EventTarget } from './kube/events.ts';
 import { kubeSecretWriter } from './kube/secret-writer.ts';
 import { kubeStatusWriter } from './kube/status-writer.ts';
 import { informerStatusLogger } from './observability/informer-log.ts';
@@ -44,6 +44,8 @@ export interface ManagerOptions {
   /** For emulators and tests: serviceVersion, proxy, TLS. Production passes nothing. */
   readonly secretClientOptions?: SecretClientOptions;
   readonly instance: string;
+  /** kvsync's own Pod, for Events about kvsync itself (the event source went down, recovered). */
+  readonly self?: EventTarget;
   /** Key Vault events (absent: sweeps only). Runs with the manager, so only on the leader. */
   readonly events?: EventOptions;
   /** spec.rolloutRestart; default: the HMAC key Secret `kvsync-rollout-key` in kvsync-system. */
@@ -118,14 +120,23 @@ export function startManager(options: ManagerOptions): Manager {
     },
   });
 
-  const events = options.events
-    ? createEventProcessing(options.events, { pool, enqueue, log, registry: metrics.registry })
-    : undefined;
   const recorder = kubeEventRecorder(kubeConfig, {
     component: 'kvsync',
     instance: options.instance,
     onError: (error) => log.warn({ err: (error as Error).message }, 'could not record event'),
   });
+  const self = options.self;
+  const events = options.events
+    ? createEventProcessing(options.events, {
+        pool,
+        enqueue,
+        log,
+        registry: metrics.registry,
+        ...(self
+          ? { report: (type, reason, message) => recorder.emit(self, type, reason, message) }
+          : {}),
+      })
+    : undefined;
   const restarter = createRolloutRestarter(
     kubeConfig,
     options.rollout ?? { keySecret: { namespace: 'kvsync-system', name: 'kvsync-rollout-key' } },

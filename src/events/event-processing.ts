@@ -28,6 +28,8 @@ export interface EventDeps {
     setSweepStretch(ms: number | undefined): void;
   };
   readonly enqueue: (vaultSecretKey: string) => void;
+  /** A Kubernetes Event about kvsync itself (its Pod): the event source went down or recovered. */
+  readonly report?: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
   readonly log: Logger;
   readonly registry: Registry;
 }
@@ -58,12 +60,34 @@ export function createEventProcessing(options: EventOptions, deps: EventDeps): E
     deps.pool.setSweepStretch(ms);
     metrics.sweepStretch.set((ms ?? 0) / 1000);
   };
+  const source = options.source.description;
+  let down = false;
+  const reportHealth = (up: boolean, error: string | undefined): void => {
+    if (!up && error !== undefined) {
+      down = true;
+      deps.report?.(
+        'Warning',
+        'EventSourceDown',
+        `Cannot receive Key Vault events from ${source}: ${error}. Rotation sweeps run at full rate until it recovers.`,
+      );
+    } else if (up && down) {
+      down = false;
+      deps.report?.(
+        'Normal',
+        'EventSourceUp',
+        `Receiving Key Vault events from ${source} again; rotation sweeps stretched to ${options.stretchedSweepMs / 60_000} min.`,
+      );
+    }
+  };
   const pump = new EventPump({
     source: options.source,
     route: (event, insertedOn) => {
       router.route(event, insertedOn);
     },
-    onHealth: (up) => setStretch(up ? options.stretchedSweepMs : undefined),
+    onHealth: (up, error) => {
+      setStretch(up ? options.stretchedSweepMs : undefined);
+      reportHealth(up, error);
+    },
     metrics,
     log,
     ...(options.maxDequeueCount !== undefined ? { maxDequeueCount: options.maxDequeueCount } : {}),

@@ -17,8 +17,11 @@ export interface EventPumpOptions {
   readonly source: EventSource;
   /** Acts on one new event; must not throw for anything an event contains. */
   readonly route: (event: KeyVaultEvent, insertedOn: Date | undefined) => void;
-  /** Called when the source starts or stops answering. */
-  readonly onHealth: (up: boolean) => void;
+  /**
+   * Called when the source starts or stops answering; `error` (never message content) says why
+   * it stopped, and is absent for the 'not yet up' at start.
+   */
+  readonly onHealth: (up: boolean, error?: string) => void;
   readonly metrics: EventMetrics;
   readonly log: Logger;
   /** A message handed out more often than this goes to the poison queue. Default 5. */
@@ -41,7 +44,7 @@ export class EventPump {
   private readonly recent: RecentIds;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
-  private up: boolean | undefined;
+  private health: 'starting' | 'up' | 'down' | undefined;
 
   constructor(options: EventPumpOptions) {
     this.options = options;
@@ -66,7 +69,7 @@ export class EventPump {
     const signal = this.stopping.signal;
     let failures = 0;
     let idleMs = idle.min;
-    this.setUp(false);
+    this.setHealth('starting');
     log.info({ source: source.kind, queue: source.description }, 'receiving Key Vault events');
     while (!signal.aborted) {
       let batch: readonly ReceivedMessage[];
@@ -76,7 +79,7 @@ export class EventPump {
         if (signal.aborted) break;
         failures += 1;
         metrics.receiveErrors.inc();
-        if (failures >= failuresBeforeDown) this.setUp(false);
+        if (failures >= failuresBeforeDown) this.setHealth('down', errorMessage(error));
         const delay = jittered(Math.min(1_000 * 2 ** (failures - 1), retryCapMs), 0.2, this.random);
         log.warn(
           { source: source.kind, failures, retryInMs: Math.round(delay), err: errorMessage(error) },
@@ -86,7 +89,7 @@ export class EventPump {
         continue;
       }
       failures = 0;
-      this.setUp(true);
+      this.setHealth('up');
       const now = this.timers.now();
       metrics.lastReceive.set(now / 1000);
       metrics.lag.set(oldestAgeSeconds(batch, now));
@@ -204,15 +207,14 @@ export class EventPump {
     }
   }
 
-  private setUp(up: boolean): void {
-    if (this.up === up) return;
-    const previous = this.up;
-    this.up = up;
-    this.options.metrics.sourceUp.set(up ? 1 : 0);
-    if (up) this.options.log.info({ source: this.options.source.kind }, 'event source up');
-    else if (previous)
-      this.options.log.warn({ source: this.options.source.kind }, 'event source down');
-    this.options.onHealth(up);
+  private setHealth(health: 'starting' | 'up' | 'down', error?: string): void {
+    if (this.health === health) return;
+    this.health = health;
+    const { log, metrics, source } = this.options;
+    metrics.sourceUp.set(health === 'up' ? 1 : 0);
+    if (health === 'up') log.info({ source: source.kind }, 'event source up');
+    if (health === 'down') log.warn({ source: source.kind, err: error }, 'event source down');
+    this.options.onHealth(health === 'up', error);
   }
 
   private async pause(ms: number, signal: AbortSignal): Promise<void> {

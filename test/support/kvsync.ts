@@ -85,6 +85,12 @@ export async function startSyncEnvironment(
     metrics,
     secretClientOptions: azure.clientOptions,
     instance: `test-${options.prefix}`,
+    // As if kvsync's Pod ran in the test namespace: Events about kvsync itself land there.
+    self: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `kvsync-${options.prefix}`, namespace },
+    },
     ...options.manager,
   });
   await manager.started;

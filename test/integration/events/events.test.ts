@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FakeVault } from '../../support/azure/index.ts';
 import { makeChain, makeKey, toPemBundle } from '../../support/certs.ts';
 import { waitFor } from '../../support/kube.ts';
-import { applyVaultSecret, decoded, readSecret, waitForReady } from '../../support/kvsync.ts';
+import {
+  applyVaultSecret,
+  decoded,
+  eventsFor,
+  readSecret,
+  waitForReady,
+} from '../../support/kvsync.ts';
 import type { Encoding, Schema } from '../../support/key-vault-events.ts';
 import type { QueueEnvironment } from './queue-environment.ts';
 import { eventMessage } from '../../support/key-vault-events.ts';
@@ -230,7 +236,7 @@ describe('Key Vault events from a Storage Queue', () => {
     expect(q.env.logs.text).not.toContain('not an event');
   });
 
-  it('when the queue is unreachable, sweeps return to full rate and the metrics say so', async () => {
+  it('when the queue is unreachable, sweeps return to full rate, and the metrics and an Event on kvsync say so', async () => {
     const fallback = q.azure.keyVault.createVault('events-fallback');
     fallback.grant(q.env.clientId);
     fallback.setSecret('swept', values.first);
@@ -248,6 +254,14 @@ describe('Key Vault events from a Storage Queue', () => {
       description: 'the event source reported down',
     });
     expect(await q.metric('kvsync_sweep_stretch_seconds')).toBe(0);
+    const kvsyncEvents = () => eventsFor(q.env.kc, q.env.namespace, 'kvsync-events');
+    const down = await waitFor(
+      async () => (await kvsyncEvents()).find((e) => e.reason === 'EventSourceDown'),
+      { description: "a Warning Event on kvsync's Pod" },
+    );
+    expect(down.type).toBe('Warning');
+    expect(down.message).toContain(`from ${q.azurite.queueUrl('kv-events')}:`);
+    expect(down.message).toContain('Rotation sweeps run at full rate until it recovers');
     fallback.setSecret('swept', values.second);
     await waitForValue('swept', values.second, 60_000);
 
@@ -258,6 +272,12 @@ describe('Key Vault events from a Storage Queue', () => {
     });
     expect(await q.metric('kvsync_sweep_stretch_seconds')).toBe(1800);
     expect(q.env.logs.text).toContain('event source down');
+    const up = await waitFor(
+      async () => (await kvsyncEvents()).find((e) => e.reason === 'EventSourceUp'),
+      { description: "a Normal Event on kvsync's Pod" },
+    );
+    expect(up).toMatchObject({ type: 'Normal' });
+    expect(up.message).toContain('rotation sweeps stretched to 30 min');
   });
 
   it('never writes a secret value into logs', () => {

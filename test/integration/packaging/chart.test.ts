@@ -201,7 +201,9 @@ describe('helm template applied with server-side dry run', () => {
         `PrometheusRule ${namespace}`,
         `Role ${namespace}`, // leader election
         `Role ${namespace}`, // the rollout-restart key Secret
+        `Role ${namespace}`, // events on kvsync's own Pod (event source down / up)
         `Role ${watched}`, // watchNamespaces: no ClusterRole
+        `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${watched}`,

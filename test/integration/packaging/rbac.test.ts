@@ -340,6 +340,33 @@ describe('chart values that change RBAC', () => {
     ]);
   });
 
+  it('events.queueUrl set: Events in its own (unwatched) namespace, for its Pod, and nothing else there', async () => {
+    const ns = await createTestNamespace(admin, 'rbac-self-events');
+    cleanups.push(() => deleteTestNamespace(admin, ns));
+    const { rbac, kc } = await chartIdentity(ns, {
+      events: { queueUrl: 'https://kvevents.queue.core.windows.net/key-vault-events' },
+      watchNamespaces: [appNamespace],
+    });
+    cleanups.push(() => rbac.remove());
+    // Its own Role: in effect through the authorizer's informer, maybe after the Lease rule.
+    await waitFor(() => can(kc, { verb: 'create', resource: 'events', namespace: ns }), {
+      description: 'the self-events Role to be in effect',
+    });
+    expect(
+      await verdicts(kc, [
+        { verb: 'create', resource: 'events', namespace: ns },
+        { verb: 'patch', resource: 'events', namespace: ns },
+        { verb: 'list', resource: 'events', namespace: ns },
+        { verb: 'get', resource: 'secrets', namespace: ns },
+      ]),
+    ).toEqual([
+      `allowed: create events in ${ns}`,
+      `refused: patch events in ${ns}`,
+      `refused: list events in ${ns}`,
+      `refused: get secrets in ${ns}`,
+    ]);
+  });
+
   it('watchNamespaces: Roles in the watched namespaces only, nothing cluster-wide', async () => {
     const ns = await createTestNamespace(admin, 'rbac-scoped');
     cleanups.push(() => deleteTestNamespace(admin, ns));

@@ -66,7 +66,7 @@ const event = (id: string, name = 'api-key') =>
 describe('EventPump', () => {
   let queue: MemoryQueue;
   let routed: KeyVaultEvent[];
-  let health: boolean[];
+  let health: string[];
   let pump: EventPump;
   let registry: Registry;
   let logged: string;
@@ -84,7 +84,7 @@ describe('EventPump', () => {
     pump = new EventPump({
       source: queue,
       route: (e) => route(e),
-      onHealth: (up) => health.push(up),
+      onHealth: (up, error) => health.push(up ? 'up' : error === undefined ? 'starting' : 'down'),
       metrics: eventMetrics(registry),
       log,
       maxDequeueCount: 3,
@@ -157,13 +157,15 @@ describe('EventPump', () => {
     queue.failing = true;
     pump.start();
     await vi.advanceTimersByTimeAsync(0);
-    expect(health).toEqual([false]);
+    expect(health).toEqual(['starting']);
     expect(await metric('kvsync_event_source_up')).toBe(0);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(await metric('kvsync_event_source_errors_total')).toBeGreaterThanOrEqual(2);
+    // Down even though it was never up: the error is reported once, without message content.
+    expect(health).toEqual(['starting', 'down']);
     queue.failing = false;
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(health).toEqual([false, true]);
+    expect(health).toEqual(['starting', 'down', 'up']);
     expect(await metric('kvsync_event_source_up')).toBe(1);
     expect(logged).toContain('could not receive Key Vault events');
   });
