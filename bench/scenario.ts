@@ -147,6 +147,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     const allReadyAt = performance.now();
     const firstReadyAt = Math.min(...watch.firstReadyAt.values());
     const coldVault = subtract(calls(), beforeStart.vault);
+    const coldEntra = entra() - beforeStart.entra;
     const coldCounters = await readCounters(kvsync);
     await memory.sample();
     const sweepsDuring = sweeps.completed;
@@ -228,7 +229,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
         firstReadyMs: Math.round(firstReadyAt - started),
         allReadyMs: Math.round(allReadyAt - started),
         vault: coldVault,
-        entraTokenRequests: entra() - beforeStart.entra,
+        entraTokenRequests: coldEntra,
         kvsync: difference(zeroCounters(started), coldCounters),
         sweepsDuring,
       },

@@ -4,6 +4,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, WorkloadIdentityCredential } from '@azure/identity';
 import type { AzureCredentialOptions } from './azure-options.ts';
+import { SharedTokenRequests } from './shared-token-requests.ts';
 import type { IdentityResolver, ResolvedIdentity } from './types.ts';
 
 export const DEFAULT_IDENTITY_KEY = 'default';
@@ -25,17 +26,16 @@ export function defaultIdentityFromEnv(
   const hints = { clientId, tenantId };
   const tokenFilePath = nonEmpty(env.AZURE_FEDERATED_TOKEN_FILE);
   if (tokenFilePath !== undefined) {
-    const credential = new WorkloadIdentityCredential({
-      ...azureOptions,
-      clientId,
-      tenantId,
-      tokenFilePath,
-    });
+    const credential = new SharedTokenRequests(
+      new WorkloadIdentityCredential({ ...azureOptions, clientId, tenantId, tokenFilePath }),
+    );
     return { key: DEFAULT_IDENTITY_KEY, credential, hints, source: 'workload-identity' };
   }
   const clientSecret = nonEmpty(env.AZURE_CLIENT_SECRET);
   if (clientSecret !== undefined) {
-    const credential = new ClientSecretCredential(tenantId, clientId, clientSecret, azureOptions);
+    const credential = new SharedTokenRequests(
+      new ClientSecretCredential(tenantId, clientId, clientSecret, azureOptions),
+    );
     return { key: DEFAULT_IDENTITY_KEY, credential, hints, source: 'client-secret' };
   }
   return undefined;

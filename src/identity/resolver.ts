@@ -22,6 +22,7 @@ import {
   type NamespaceList,
 } from './namespace-policy.ts';
 import { ServiceAccountTokens } from './service-account-tokens.ts';
+import { SharedTokenRequests } from './shared-token-requests.ts';
 import {
   IdentityError,
   type IdentityResolver,
@@ -103,11 +104,13 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     const credential = credentials.getOrCreate(
       `${key}|${tenantId}`,
       () =>
-        new ClientAssertionCredential(
-          tenantId,
-          clientId,
-          () => tokens.get(namespace, name),
-          azureOptions,
+        new SharedTokenRequests(
+          new ClientAssertionCredential(
+            tenantId,
+            clientId,
+            () => tokens.get(namespace, name),
+            azureOptions,
+          ),
         ),
     );
     const issuer = tokens.issuerOf(namespace, name);
@@ -141,11 +144,13 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     const credential = credentials.getOrCreate(
       key,
       () =>
-        new ClientSecretCredential(
-          content.tenantId,
-          content.clientId,
-          content.clientSecret,
-          azureOptions,
+        new SharedTokenRequests(
+          new ClientSecretCredential(
+            content.tenantId,
+            content.clientId,
+            content.clientSecret,
+            azureOptions,
+          ),
         ),
     );
     return { key, credential, hints: { clientId: content.clientId, tenantId: content.tenantId } };

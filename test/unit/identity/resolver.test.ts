@@ -10,6 +10,7 @@ import {
   type IdentityResolverOptions,
 } from '../../../src/identity/resolver.ts';
 import { IdentityError, type TokenRequestKind } from '../../../src/identity/types.ts';
+import { SharedTokenRequests } from '../../../src/identity/shared-token-requests.ts';
 import { FakeKubernetes } from './fake-kubernetes.ts';
 import { vaultSecret } from './vault-secrets.ts';
 
@@ -55,7 +56,7 @@ describe('default identity', () => {
     const { resolve } = setup();
     const identity = await resolve('payments');
     expect(identity.key).toBe('default');
-    expect(identity.credential).toBeInstanceOf(WorkloadIdentityCredential);
+    expect(innerCredential(identity)).toBeInstanceOf(WorkloadIdentityCredential);
     expect(identity.hints).toEqual({ clientId: operatorClientId, tenantId: operatorTenantId });
     expect(await resolve('orders')).toBe(identity);
   });
@@ -70,7 +71,7 @@ describe('default identity', () => {
     });
     const identity = await resolve('payments');
     expect(identity.key).toBe('default');
-    expect(identity.credential).toBeInstanceOf(ClientSecretCredential);
+    expect(innerCredential(identity)).toBeInstanceOf(ClientSecretCredential);
   });
 
   it('without one configured, says how to give a VaultSecret an identity', async () => {
@@ -109,7 +110,7 @@ describe('ServiceAccount identity', () => {
     kubernetes.addServiceAccount('payments', 'payments-app', annotated);
     const identity = await resolve('payments', { serviceAccountName: 'payments-app' });
     expect(identity.key).toBe(`sa:payments/payments-app:${appClientId}`);
-    expect(identity.credential).toBeInstanceOf(ClientAssertionCredential);
+    expect(innerCredential(identity)).toBeInstanceOf(ClientAssertionCredential);
     expect(identity.hints).toMatchObject({
       clientId: appClientId,
       tenantId: appTenantId,
@@ -224,7 +225,7 @@ describe('client secret identity', () => {
     expect(identity.key).toMatch(/^secret:payments\/azure-creds:[0-9a-f]{16}$/);
     expect(identity.key).not.toContain(clientSecret);
     expect(JSON.stringify(identity.hints)).not.toContain(clientSecret);
-    expect(identity.credential).toBeInstanceOf(ClientSecretCredential);
+    expect(innerCredential(identity)).toBeInstanceOf(ClientSecretCredential);
     const again = await resolve('payments', { clientSecretRef: { name: 'azure-creds' } });
     expect(again.key).toBe(identity.key);
     expect(again.credential).toBe(identity.credential);
@@ -279,3 +280,9 @@ describe('client secret identity', () => {
     expect(identity.hints).toEqual({ clientId: appClientId, tenantId: appTenantId });
   });
 });
+
+/** The Azure credential behind the wrapper that shares concurrent token requests. */
+function innerCredential(identity: { credential: unknown }): unknown {
+  expect(identity.credential).toBeInstanceOf(SharedTokenRequests);
+  return (identity.credential as SharedTokenRequests).inner;
+}
