@@ -5,6 +5,7 @@
 import type { VaultSecret } from '../api/vault-secret.ts';
 import { planSync } from '../controllers/vault-secret/plan.ts';
 import { parseVaultUrl } from '../keyvault/vault-url.ts';
+import type { NamePattern } from '../keyvault/vault-mirror.ts';
 import type { KeyVaultEvent } from './key-vault-event.ts';
 
 interface Subscription {
@@ -14,7 +15,7 @@ interface Subscription {
   /** Names read at a pinned version, with the versions. */
   readonly pinned: ReadonlyMap<string, ReadonlySet<string>>;
   /** `find` name patterns; undefined matches every name (tags cannot be checked from an event). */
-  readonly finds: readonly (RegExp | undefined)[];
+  readonly finds: readonly (NamePattern | undefined)[];
 }
 
 export type MatchEvent = Pick<KeyVaultEvent, 'vaultHost' | 'kind' | 'name' | 'version' | 'change'>;
@@ -94,7 +95,7 @@ function subscriptionOf(vaultSecret: VaultSecret): Subscription | undefined {
   }
   const latest = new Set<string>();
   const pinned = new Map<string, Set<string>>();
-  const finds: (RegExp | undefined)[] = [];
+  const finds: (NamePattern | undefined)[] = [];
   for (const source of plan.sources) {
     if (source.type === 'find') {
       finds.push(source.selector.nameRegex);

@@ -6,8 +6,14 @@ import { VaultError } from './errors.ts';
 import type { ObjectProperties, SecretValue, VaultReader } from './types.ts';
 import type { ValueCache } from './value-cache.ts';
 
+/** A compiled `find.nameRegex` (RE2: linear time, whatever the pattern). */
+export interface NamePattern {
+  /** True when the pattern matches anywhere in the name (anchor it with ^ and $ for all of it). */
+  test(name: string): boolean;
+}
+
 export interface FindSelector {
-  readonly nameRegex?: RegExp | undefined;
+  readonly nameRegex?: NamePattern | undefined;
   readonly tags?: Readonly<Record<string, string>> | undefined;
 }
 

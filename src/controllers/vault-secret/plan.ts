@@ -3,7 +3,8 @@
 // here, before any call to Key Vault.
 import type { KeyRewrite, VaultSecret } from '../../api/vault-secret.ts';
 import { certificateOutputKeys } from '../../api/vault-secret.ts';
-import type { FindSelector } from '../../keyvault/vault-mirror.ts';
+import { RE2JS } from 're2js';
+import type { FindSelector, NamePattern } from '../../keyvault/vault-mirror.ts';
 import { parseTemplate } from './template.ts';
 
 export interface ObjectRead {
@@ -118,10 +119,15 @@ function read(kind: ObjectRead['kind'], name: string, version: string | undefine
   return { kind, name, version: version || undefined };
 }
 
-function compileRegex(source: string | undefined, index: number): RegExp | undefined {
+/**
+ * RE2 syntax (as Go, External Secrets and the CRD's description use), matched in linear time:
+ * a VaultSecret's pattern runs in kvsync against every name in the vault, so JavaScript's
+ * backtracking RegExp would let one spec stall the operator (`(a+)+$`).
+ */
+function compileRegex(source: string | undefined, index: number): NamePattern | undefined {
   if (source === undefined || source === '') return undefined;
   try {
-    return new RegExp(source);
+    return RE2JS.compile(source);
   } catch (error) {
     throw new InvalidSpecError(
       `dataFrom[${index}].find.nameRegex is not a valid regular expression: ${(error as Error).message}`,

@@ -37,6 +37,28 @@ describe('planSync', () => {
     );
   });
 
+  it('reads nameRegex as RE2, as the CRD says: Perl-only syntax is refused, named', () => {
+    expect(() =>
+      planSync(vaultSecret({ dataFrom: [{ find: { nameRegex: '^(?!internal-)' } }] })),
+    ).toThrow(/dataFrom\[0\]\.find\.nameRegex is not a valid regular expression: .*\(\?!/);
+    expect(() => planSync(vaultSecret({ dataFrom: [{ find: { nameRegex: '(a)\\1' } }] }))).toThrow(
+      InvalidSpecError,
+    );
+  });
+
+  it('matches nameRegex anywhere in the name, in linear time even for a pathological pattern', () => {
+    const selector = (nameRegex: string) => {
+      const [source] = planSync(vaultSecret({ dataFrom: [{ find: { nameRegex } }] })).sources;
+      if (source?.type !== 'find' || !source.selector.nameRegex) throw new Error('no find');
+      return source.selector.nameRegex;
+    };
+    expect(selector('^payments-').test('payments-db')).toBe(true);
+    expect(selector('db').test('payments-db-password')).toBe(true);
+    expect(selector('^db$').test('payments-db')).toBe(false);
+    // With a backtracking engine this takes ~2^100 steps; RE2 answers at once (or the test hangs).
+    expect(selector('^(a+)+$').test(`${'a'.repeat(100)}!`)).toBe(false);
+  });
+
   it('reads a pinned version as such and the rest as latest', () => {
     const plan = planSync(
       vaultSecret({
