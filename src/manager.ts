@@ -167,6 +167,10 @@ export function startManager(options: ManagerOptions): Manager {
     onSynced: (vaultSecret, { ready, objects }) => {
       const labels = { namespace: vaultSecret.metadata.namespace, name: vaultSecret.metadata.name };
       events?.synced(`${labels.namespace}/${labels.name}`);
+      restarter.resume(
+        vaultSecret,
+        secrets.store.get(`${labels.namespace}/${targetSecretName(vaultSecret)}`),
+      );
       metrics.vaultSecretReady.set(labels, ready ? 1 : 0);
       if (!ready) return;
       metrics.lastSync.set(labels, Date.now() / 1000);
@@ -241,6 +245,8 @@ export function startManager(options: ManagerOptions): Manager {
       await events?.stop();
       await controller.stop(deadlineMs);
       restarter.stop();
+      // Restarts still owed stay marked on their Secrets for the next leader.
+      await restarter.markersWritten();
       pool.stop();
       await Promise.all([vaultSecrets.stop(), secrets.stop()]);
     },

@@ -5,6 +5,8 @@
 import { createHash, createHmac } from 'node:crypto';
 
 export const RESTART_ANNOTATION = 'kvsync.io/restartedFor';
+/** On the synced Secret while workload restarts are owed for a change of its data. */
+export const RESTART_PENDING_ANNOTATION = 'kvsync.io/restartPending';
 
 /** SHA-256 of the data in a canonical order. Stays in memory; only its HMAC leaves the process. */
 export function dataDigest(data: Readonly<Record<string, string>>): Buffer {

@@ -2,7 +2,10 @@
 // storms other tools cause (VSO #582, #644): per workload, a restart waits a short settle window
 // after the first change and at least the minimum interval after the previous restart, and then
 // stamps the data of the latest change. Several rotations in a row -> one restart. The stamp is a
-// keyed hash of the data, so stamping the same data twice changes nothing.
+// keyed hash of the data, so stamping the same data twice changes nothing. A restart that is owed
+// is marked on the VaultSecret's Secret until every target has been dealt with, so a leader that
+// dies inside the settle window leaves the restart to the next one (resume).
+import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RolloutTarget, VaultSecret } from '../api/vault-secret.ts';
 import { apiVersion, kind as vaultSecretKind } from '../api/vault-secret.ts';
@@ -12,7 +15,7 @@ import { errorMessage } from '../observability/logger.ts';
 import type { TimerHandle, Timers } from '../runtime/timers.ts';
 import { systemTimers } from '../runtime/timers.ts';
 import type { RolloutMetrics } from './metrics.ts';
-import { dataDigest, restartStamp } from './restart-stamp.ts';
+import { dataDigest, RESTART_PENDING_ANNOTATION, restartStamp } from './restart-stamp.ts';
 import type { WorkloadClient } from './workloads.ts';
 
 export interface RestarterOptions {
@@ -26,7 +29,21 @@ export interface RestarterOptions {
   readonly metrics: RolloutMetrics;
   readonly log: Logger;
   readonly events?: EventRecorder;
+  /** Where an owed restart is recorded; without it a restart pending at a crash is lost. */
+  readonly marker?: PendingMarker;
   readonly timers?: Timers;
+}
+
+/** Records "restarts owed" on the VaultSecret's Secret (an annotation; no pod ever sees it). */
+export interface PendingMarker {
+  set(vaultSecret: VaultSecret): Promise<void>;
+  clear(vaultSecret: VaultSecret): Promise<void>;
+}
+
+/** A VaultSecret whose Secret carries the marker, and the workloads still owed a restart. */
+interface Owed {
+  readonly vaultSecret: VaultSecret;
+  readonly targets: Set<string>;
 }
 
 interface Request {
@@ -37,6 +54,8 @@ interface Request {
 
 interface TargetState {
   pending: Request | undefined;
+  /** VaultSecrets whose changes the pending request covers. */
+  covers: Set<string>;
   timer: TimerHandle;
   armed: boolean;
   inflight: boolean;
@@ -50,6 +69,9 @@ export class RolloutRestarter {
   private readonly options: RestarterOptions;
   private readonly timers: Timers;
   private readonly targets = new Map<string, TargetState>();
+  private readonly owed = new Map<string, Owed>();
+  /** Marker writes per VaultSecret, one after another so a clear never overtakes a later set. */
+  private readonly marks = new Map<string, Promise<void>>();
   private stopped = false;
 
   constructor(options: RestarterOptions) {
@@ -66,8 +88,85 @@ export class RolloutRestarter {
       for (const target of targets) this.options.metrics.skipped.inc({ kind: target.kind, reason });
       return;
     }
-    const digest = dataDigest(change.data);
+    this.owe(vaultSecret, change.data, targets);
+  }
+
+  /**
+   * After a sync: a Secret still marked with restarts owed that this process knows nothing about
+   * was left by a previous leader (or a crash); owe them again, for the data it holds now.
+   */
+  resume(vaultSecret: VaultSecret, secret: V1Secret | undefined): void {
+    if (this.stopped || !secret?.metadata?.annotations?.[RESTART_PENDING_ANNOTATION]) return;
+    if (this.owed.has(vaultSecretKey(vaultSecret))) return;
+    const targets = vaultSecret.spec.rolloutRestart?.targets ?? [];
+    this.options.log.info(
+      { vaultsecret: vaultSecretKey(vaultSecret), targets: targets.length },
+      'resuming workload restarts owed since an earlier change',
+    );
+    this.owe(vaultSecret, secret.data ?? {}, targets);
+  }
+
+  private owe(
+    vaultSecret: VaultSecret,
+    data: Readonly<Record<string, string>>,
+    targets: readonly RolloutTarget[],
+  ): void {
+    const key = vaultSecretKey(vaultSecret);
+    let owed = this.owed.get(key);
+    if (!owed) {
+      owed = { vaultSecret, targets: new Set() };
+      this.owed.set(key, owed);
+      this.mark(vaultSecret, 'set');
+    }
+    for (const target of targets)
+      owed.targets.add(targetKey(vaultSecret.metadata.namespace, target));
+    if (targets.length === 0) this.settle(key, owed);
+    const digest = dataDigest(data);
     for (const target of targets) this.request({ vaultSecret, target, digest });
+  }
+
+  /** A target restarted (or found nothing to do) for these VaultSecrets' changes. */
+  private done(target: string, covers: ReadonlySet<string>, stillCovered: ReadonlySet<string>) {
+    for (const key of covers) {
+      const owed = this.owed.get(key);
+      if (!owed || stillCovered.has(key)) continue;
+      owed.targets.delete(target);
+      this.settle(key, owed);
+    }
+  }
+
+  private settle(key: string, owed: Owed): void {
+    if (owed.targets.size > 0) return;
+    this.owed.delete(key);
+    this.mark(owed.vaultSecret, 'clear');
+  }
+
+  private mark(vaultSecret: VaultSecret, how: 'set' | 'clear'): void {
+    const { marker, log } = this.options;
+    if (!marker) return;
+    const key = vaultSecretKey(vaultSecret);
+    const write = async (): Promise<void> => {
+      try {
+        await marker[how](vaultSecret);
+      } catch (error) {
+        log.warn(
+          { vaultsecret: key, err: errorMessage(error) },
+          how === 'set'
+            ? 'could not record the restarts owed; a leader change before they happen loses them'
+            : 'could not clear the restarts-owed mark; the next leader will check the workloads again',
+        );
+      }
+    };
+    const next = (this.marks.get(key) ?? Promise.resolve()).then(write);
+    this.marks.set(key, next);
+    void next.then(() => {
+      if (this.marks.get(key) === next) this.marks.delete(key);
+    });
+  }
+
+  /** Resolves when every marker write started so far has finished (for tests and shutdown). */
+  async markersWritten(): Promise<void> {
+    await Promise.all(this.marks.values());
   }
 
   /** Workloads waiting for a restart or being restarted. */
@@ -94,6 +193,7 @@ export class RolloutRestarter {
     if (!state) {
       state = {
         pending: undefined,
+        covers: new Set(),
         timer: undefined,
         armed: false,
         inflight: false,
@@ -103,6 +203,7 @@ export class RolloutRestarter {
       this.targets.set(key, state);
     }
     state.pending = request;
+    state.covers.add(vaultSecretKey(request.vaultSecret));
     this.updatePending();
     if (!state.armed && !state.inflight) this.arm(key, state, this.dueAt(state));
   }
@@ -129,11 +230,15 @@ export class RolloutRestarter {
     const request = state.pending;
     if (!request || this.stopped) return;
     state.pending = undefined;
+    const covers = state.covers;
+    state.covers = new Set();
     state.inflight = true;
     try {
       await this.restart(request, state);
       state.failures = 0;
+      this.done(key, covers, state.covers);
     } catch (error) {
+      for (const covered of covers) state.covers.add(covered);
       state.failures += 1;
       this.options.metrics.failures.inc({ kind: request.target.kind });
       const retryMs = Math.min(5_000 * 2 ** (state.failures - 1), retryCapMs);

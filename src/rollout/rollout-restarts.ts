@@ -1,5 +1,9 @@
 // Workload restarts, assembled for the manager from the Kubernetes clients.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { targetSecretName } from '../api/vault-secret.ts';
+import { isNotFound } from '../kube/api-errors.ts';
+import { FIELD_MANAGER } from '../kube/secret-writer.ts';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventRecorder } from '../kube/events.ts';
@@ -7,7 +11,8 @@ import type { Timers } from '../runtime/timers.ts';
 import { rolloutMetrics } from './metrics.ts';
 import type { RestartKeyLocation } from './restart-key.ts';
 import { restartKeyStore } from './restart-key.ts';
-import { RolloutRestarter } from './restarter.ts';
+import { RESTART_PENDING_ANNOTATION } from './restart-stamp.ts';
+import { RolloutRestarter, type PendingMarker } from './restarter.ts';
 import { kubeWorkloadClient } from './workloads.ts';
 
 export interface RolloutOptions {
@@ -36,6 +41,35 @@ export function createRolloutRestarter(
     metrics: rolloutMetrics(deps.registry),
     log: deps.log.child({ component: 'rollout' }),
     events: deps.events,
+    marker: secretMarker(kubeConfig),
     ...(options.timers ? { timers: options.timers } : {}),
   });
+}
+
+/**
+ * The restarts-owed marker as an annotation on the VaultSecret's Secret (a merge patch; a Secret
+ * that is gone needs no marker). The Secret is where a new leader looks after every sync.
+ */
+function secretMarker(kubeConfig: KubeConfig): PendingMarker {
+  const annotate = async (
+    vaultSecret: Parameters<PendingMarker['set']>[0],
+    value: string | null,
+  ): Promise<void> => {
+    const { namespace } = vaultSecret.metadata;
+    const path = `${collectionPath({ apiVersion: 'v1', plural: 'secrets' }, namespace)}/${encodeURIComponent(targetSecretName(vaultSecret))}`;
+    try {
+      await kubeJson(kubeConfig, path, {
+        method: 'PATCH',
+        query: { fieldManager: FIELD_MANAGER },
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [RESTART_PENDING_ANNOTATION]: value } } },
+      });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  };
+  return {
+    set: (vaultSecret) => annotate(vaultSecret, 'true'),
+    clear: (vaultSecret) => annotate(vaultSecret, null),
+  };
 }

@@ -40,9 +40,12 @@ export interface SyncEnvironment {
   readonly azure: AzureDoubles;
   readonly namespace: string;
   readonly clientId: string;
+  /** The running manager (a new one after failover()). */
   readonly manager: Manager;
   readonly metrics: Metrics;
   readonly logs: LogCapture;
+  /** The leader stops (finishing in-flight work, as on SIGTERM) and a new one takes over. */
+  failover(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export async function startSyncEnvironment(
   const namespace = await createTestNamespace(kc, options.prefix);
   const logs = new LogCapture();
   const metrics = createMetrics({ defaultMetrics: false });
-  const manager = startManager({
+  const managerOptions: ManagerOptions = {
     kubeConfig: kc,
     namespaces: [namespace],
     workers: 4,
@@ -92,16 +95,24 @@ export async function startSyncEnvironment(
       metadata: { name: `kvsync-${options.prefix}`, namespace },
     },
     ...options.manager,
-  });
+  };
+  let manager = startManager(managerOptions);
   await manager.started;
   return {
     kc,
     azure,
     namespace,
     clientId: app.clientId,
-    manager,
+    get manager() {
+      return manager;
+    },
     metrics,
     logs,
+    async failover() {
+      await manager.stop(5_000);
+      manager = startManager({ ...managerOptions, instance: `${managerOptions.instance}-next` });
+      await manager.started;
+    },
     async close() {
       await manager.stop(5_000);
       await deleteTestNamespace(kc, namespace);

@@ -4,7 +4,10 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RESTART_ANNOTATION } from '../../../src/rollout/restart-stamp.ts';
+import {
+  RESTART_ANNOTATION,
+  RESTART_PENDING_ANNOTATION,
+} from '../../../src/rollout/restart-stamp.ts';
 import type { FakeVault } from '../../support/azure/index.ts';
 import {
   createTestNamespace,
@@ -148,6 +151,33 @@ describe('rollout restarts', () => {
     expect(await settled()).toBe(true);
     expect(await restarts()).toBe(2);
     expect((await deployment()).metadata?.generation).toBe(before.metadata?.generation);
+  });
+
+  it('a restart owed when the leader stops is made by the next leader, once', async () => {
+    const before = await deployment();
+    const restartsBefore = await restarts();
+    const marked = async () =>
+      (await readSecret(q.env.kc, q.env.namespace, 'app'))?.metadata?.annotations?.[
+        RESTART_PENDING_ANNOTATION
+      ];
+    await rotate(values[0]!);
+    // The restart waits for its 20 s settle window; meanwhile the Secret says it is owed.
+    await waitFor(async () => (await marked()) === 'true', {
+      description: 'the restarts-owed mark on the Secret',
+    });
+    await q.env.failover();
+    expect(await restarts(), 'the stopped leader restarted nothing').toBe(restartsBefore);
+    expect((await deployment()).metadata?.generation).toBe(before.metadata?.generation);
+
+    await waitFor(async () => (await marked()) === undefined, {
+      description: 'the next leader to make the restart and clear the mark',
+      timeoutMs: 60_000,
+    });
+    const after = await deployment();
+    expect(after.metadata?.generation).toBe((before.metadata?.generation ?? 0) + 1);
+    expect(stampOf(after)).not.toBe(stampOf(before));
+    expect(await restarts()).toBe(restartsBefore + 1);
+    expect(q.env.logs.text).toContain('resuming workload restarts owed since an earlier change');
   });
 
   it('never writes a secret value into logs', () => {

@@ -1,10 +1,15 @@
+import type { V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RolloutTarget, VaultSecret } from '../../../src/api/vault-secret.ts';
 import { rolloutMetrics } from '../../../src/rollout/metrics.ts';
-import { RolloutRestarter } from '../../../src/rollout/restarter.ts';
-import { dataDigest, restartStamp } from '../../../src/rollout/restart-stamp.ts';
+import { RolloutRestarter, type PendingMarker } from '../../../src/rollout/restarter.ts';
+import {
+  dataDigest,
+  RESTART_PENDING_ANNOTATION,
+  restartStamp,
+} from '../../../src/rollout/restart-stamp.ts';
 import type { Workload, WorkloadClient } from '../../../src/rollout/workloads.ts';
 
 class FakeWorkloads implements WorkloadClient {
@@ -161,6 +166,145 @@ describe('RolloutRestarter', () => {
     await vi.advanceTimersByTimeAsync(10 * second);
     expect(workloads.restarts('web')).toBe(1);
     expect(restarter.pendingCount).toBe(0);
+  });
+});
+
+/** The restarts-owed annotation on each VaultSecret's Secret, and every write to it. */
+class FakeMarker implements PendingMarker {
+  readonly marked = new Set<string>();
+  readonly writes: string[] = [];
+  set(vaultSecret: VaultSecret): Promise<void> {
+    this.marked.add(vaultSecret.metadata.name);
+    this.writes.push(`set ${vaultSecret.metadata.name}`);
+    return Promise.resolve();
+  }
+  clear(vaultSecret: VaultSecret): Promise<void> {
+    this.marked.delete(vaultSecret.metadata.name);
+    this.writes.push(`clear ${vaultSecret.metadata.name}`);
+    return Promise.resolve();
+  }
+}
+
+/** The Secret as the informer shows it: the rotated data, marked while restarts are owed. */
+function syncedSecret(value: string, marked: boolean): V1Secret {
+  return {
+    metadata: {
+      name: 'app',
+      namespace: 'ns',
+      ...(marked ? { annotations: { [RESTART_PENDING_ANNOTATION]: 'true' } } : {}),
+    },
+    data: rotation(value).data,
+  };
+}
+
+describe('RolloutRestarter across a leader change', () => {
+  let workloads: FakeWorkloads;
+  let marker: FakeMarker;
+  const web: RolloutTarget = { kind: 'Deployment', name: 'web' };
+  const db: RolloutTarget = { kind: 'StatefulSet', name: 'db' };
+  const restarters: RolloutRestarter[] = [];
+  const leader = () => {
+    const restarter = new RolloutRestarter({
+      workloads,
+      stampKey: () => Promise.resolve(key),
+      minIntervalMs: 60 * second,
+      settleMs: 10 * second,
+      metrics: rolloutMetrics(new Registry()),
+      log: pino({ level: 'silent' }),
+      marker,
+    });
+    restarters.push(restarter);
+    return restarter;
+  };
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    workloads = new FakeWorkloads();
+    workloads.add('web');
+    workloads.add('db');
+    marker = new FakeMarker();
+  });
+
+  afterEach(() => {
+    for (const restarter of restarters.splice(0)) restarter.stop();
+    vi.useRealTimers();
+  });
+
+  it('marks the Secret while restarts are owed and clears it once every target is done', async () => {
+    const restarter = leader();
+    restarter.dataChanged(vaultSecret([web, db]), rotation('two'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(marker.marked.has('app')).toBe(true);
+    await vi.advanceTimersByTimeAsync(10 * second);
+    expect([workloads.restarts('web'), workloads.restarts('db')]).toEqual([1, 1]);
+    await restarter.markersWritten();
+    expect(marker.writes).toEqual(['set app', 'clear app']);
+  });
+
+  it('a restart owed when the leader stops is done by the next one, once', async () => {
+    const first = leader();
+    first.dataChanged(vaultSecret([web]), rotation('two'));
+    await vi.advanceTimersByTimeAsync(5 * second);
+    first.stop();
+    await first.markersWritten();
+    await vi.advanceTimersByTimeAsync(60 * second);
+    expect(workloads.restarts('web')).toBe(0);
+    expect(marker.marked.has('app'), 'the mark outlives the leader').toBe(true);
+
+    const next = leader();
+    next.resume(vaultSecret([web]), syncedSecret('two', true));
+    next.resume(vaultSecret([web]), syncedSecret('two', true)); // every sync looks again
+    await vi.advanceTimersByTimeAsync(10 * second);
+    expect(workloads.restarts('web')).toBe(1);
+    expect(workloads.workloads.get('web')?.stamp).toBe(
+      restartStamp(key, 'ns/app', dataDigest(rotation('two').data)),
+    );
+    await next.markersWritten();
+    expect(marker.marked.has('app')).toBe(false);
+  });
+
+  it('resuming after a leader that restarted but did not clear restarts nothing', async () => {
+    const first = leader();
+    first.dataChanged(vaultSecret([web]), rotation('two'));
+    await vi.advanceTimersByTimeAsync(10 * second);
+    expect(workloads.restarts('web')).toBe(1);
+    marker.marked.add('app'); // its clear never happened
+
+    const next = leader();
+    next.resume(vaultSecret([web]), syncedSecret('two', true));
+    await vi.advanceTimersByTimeAsync(10 * second);
+    expect(workloads.restarts('web')).toBe(1);
+    await next.markersWritten();
+    expect(marker.marked.has('app')).toBe(false);
+  });
+
+  it('an unmarked Secret owes nothing', async () => {
+    leader().resume(vaultSecret([web]), syncedSecret('two', false));
+    await vi.advanceTimersByTimeAsync(120 * second);
+    expect(workloads.restarts('web')).toBe(0);
+    expect(marker.writes).toEqual([]);
+  });
+
+  it('a change while a restart is being made keeps the mark until the next restart', async () => {
+    let release: () => void = () => {};
+    const stamp = workloads.stamp.bind(workloads);
+    vi.spyOn(workloads, 'stamp').mockImplementationOnce(async (...args) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return stamp(...args);
+    });
+    const restarter = leader();
+    restarter.dataChanged(vaultSecret([web]), rotation('two'));
+    await vi.advanceTimersByTimeAsync(10 * second); // the restart is being written...
+    restarter.dataChanged(vaultSecret([web]), rotation('three')); // ...when more data changes
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    await restarter.markersWritten();
+    expect(workloads.restarts('web')).toBe(1);
+    expect(marker.marked.has('app'), 'still owed: the second change').toBe(true);
+    await vi.advanceTimersByTimeAsync(60 * second);
+    expect(workloads.restarts('web')).toBe(2);
+    await restarter.markersWritten();
+    expect(marker.marked.has('app')).toBe(false);
   });
 });
 
