@@ -75,8 +75,10 @@ export class VaultMirror {
   private readonly intervals = new Map<number, number>();
   private readonly findPrints = new Map<string, string>();
   private listing: Listing | undefined;
-  /** Bumped by every invalidate(): reads started before it may have seen an older version. */
+  /** Bumped by every invalidate(): listings requested before it may miss the announced object. */
   private epoch = 0;
+  /** Per name, bumped by invalidate(name): reads started before it may have seen an older version. */
+  private readonly nameEpochs = new Map<string, number>();
   /** Listings requested before this epoch may miss an object an event announced. */
   private listingEpoch = 0;
   private failure: { readonly error: VaultError; readonly since: Date } | undefined;
@@ -99,7 +101,7 @@ export class VaultMirror {
     const cached = known && this.cache.get(this.valueKey(name, known.version));
     if (cached) return cached;
     // Keyed by epoch: a caller after an invalidation must not join a read started before it.
-    return this.once(`latest/${name}@${this.epoch}`, () => this.fetch(name));
+    return this.once(`latest/${name}@${this.epochOf(name)}`, () => this.fetch(name));
   }
 
   /** A pinned version: fetched once, then served from the cache. */
@@ -128,6 +130,7 @@ export class VaultMirror {
    */
   invalidate(name: string): void {
     this.epoch += 1;
+    this.nameEpochs.set(name, this.epochOf(name) + 1);
     this.current.delete(name);
     const findable = [...this.users.values()].some((interest) =>
       interest.finds.some((selector) => !selector.nameRegex || selector.nameRegex.test(name)),
@@ -280,12 +283,14 @@ export class VaultMirror {
   }
 
   private async fetch(name: string): Promise<SecretValue> {
-    const epoch = this.epoch;
+    const epoch = this.epochOf(name);
     const value = await this.reader.getSecret(name);
     const { properties } = value;
     this.cache.set(this.valueKey(name, properties.version), value);
-    // An invalidation during the read may announce a newer version than the one just read.
-    if (epoch !== this.epoch) return value;
+    // An invalidation of this name during the read may announce a newer version than the one
+    // just read. (Events for other names do not matter: under a stream of events they would
+    // leave most reads unrecorded, and each read would be repeated by the next reader.)
+    if (epoch !== this.epochOf(name)) return value;
     this.current.set(name, {
       version: properties.version,
       updatedOn: properties.updatedOn?.getTime(),
@@ -307,6 +312,10 @@ export class VaultMirror {
       this.listing = { items, pages: Math.max(pages, 1), at: this.now(), epoch };
       return this.listing;
     });
+  }
+
+  private epochOf(name: string): number {
+    return this.nameEpochs.get(name) ?? 0;
   }
 
   private valueKey(name: string, version: string): string {

@@ -58,6 +58,26 @@ describe('events and the vault mirror', () => {
     expect((await mirror.latest('a')).value).toBe('two');
   });
 
+  it('an event for another object during a read does not make the read count for nothing', async () => {
+    const { reader, pool, mirror } = setup();
+    reader.set('a', 'one');
+    reader.set('b', 'bee');
+    const get = reader.getSecret.bind(reader);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(reader, 'getSecret').mockImplementationOnce(async (name) => {
+      await gate;
+      return get(name);
+    });
+    const read = mirror.latest('a');
+    pool.invalidate('unit.vault.azure.net', 'b'); // events for other objects keep coming
+    release();
+    expect((await read).value).toBe('one');
+    // The version read is known: the next reader of 'a' is served from the cache.
+    expect((await mirror.latest('a')).value).toBe('one');
+    expect(reader.calls.get).toBe(1);
+  });
+
   it('a new secret a find may match makes the next find list again', async () => {
     const { reader, pool, mirror } = setup();
     reader.set('payments-a', '1');
