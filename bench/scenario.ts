@@ -59,6 +59,8 @@ export interface ScenarioResult {
     readonly allReadyMs: number;
     readonly vault: VaultCalls;
     readonly entraTokenRequests: number;
+    /** CONNECT tunnels through the proxy (Key Vault and Entra ID): TCP connections kvsync opened. */
+    readonly proxyTunnels: number;
     readonly kvsync: KvsyncCounters;
     readonly sweepsDuring: number;
   };
@@ -114,7 +116,8 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     const calls = vaultCalls(stack, vaultName);
     const entra = () => stack.azure.entra.tokenRequests(stack.operatorClientId);
     const pages = Math.ceil(n / 25);
-    const beforeStart = { vault: calls(), entra: entra() };
+    const tunnels = () => stack.azure.proxyStats.tunnelled;
+    const beforeStart = { vault: calls(), entra: entra(), tunnels: tunnels() };
     log('starting kvsync');
     const started = performance.now();
     sweeps = trackSweeps(stack.azure.keyVault, vaultName, pages);
@@ -148,6 +151,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     const firstReadyAt = Math.min(...watch.firstReadyAt.values());
     const coldVault = subtract(calls(), beforeStart.vault);
     const coldEntra = entra() - beforeStart.entra;
+    const coldTunnels = tunnels() - beforeStart.tunnels;
     const coldCounters = await readCounters(kvsync);
     await memory.sample();
     const sweepsDuring = sweeps.completed;
@@ -230,6 +234,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
         allReadyMs: Math.round(allReadyAt - started),
         vault: coldVault,
         entraTokenRequests: coldEntra,
+        proxyTunnels: coldTunnels,
         kvsync: difference(zeroCounters(started), coldCounters),
         sweepsDuring,
       },

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { credentialOptionsFromEnv } from './azure-environment.ts';
+import { proxyAgentOptions } from './azure-proxy-agent.ts';
 import { ConfigError, loadConfig, usage, type Config } from './config.ts';
 import type { EventOptions } from './events/event-processing.ts';
 import { eventOptionsFromConfig } from './events/from-config.ts';
@@ -106,6 +107,7 @@ async function run(
       log,
       metrics,
       instance: podName,
+      secretClientOptions: (vaultUrl) => proxyAgentOptions(vaultUrl, env),
       self: {
         apiVersion: 'v1',
         kind: 'Pod',

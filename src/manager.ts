@@ -41,8 +41,11 @@ export interface ManagerOptions {
   readonly budget: VaultBudgetOptions;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** For emulators and tests: serviceVersion, proxy, TLS. Production passes nothing. */
-  readonly secretClientOptions?: SecretClientOptions;
+  /**
+   * SecretClient options per vault: the kept-alive proxy agent in production (main.ts), the test
+   * doubles' agent in tests, serviceVersion for emulators.
+   */
+  readonly secretClientOptions?: (vaultUrl: string) => SecretClientOptions;
   readonly instance: string;
   /** kvsync's own Pod, for Events about kvsync itself (the event source went down, recovered). */
   readonly self?: EventTarget;
@@ -103,7 +106,9 @@ export function startManager(options: ManagerOptions): Manager {
         credential: identity.credential,
         budget,
         ...(identity.hints ? { identityHints: identity.hints } : {}),
-        ...(options.secretClientOptions ? { clientOptions: options.secretClientOptions } : {}),
+        ...(options.secretClientOptions
+          ? { clientOptions: options.secretClientOptions(vaultUrl) }
+          : {}),
         onRequest: ({ vault, operation, code, durationSeconds }) => {
           metrics.vaultRequests.inc({ vault, operation, code });
           metrics.vaultRequestDuration.observe({ vault, operation }, durationSeconds);

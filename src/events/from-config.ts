@@ -4,6 +4,7 @@
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 import type { AzureCredentialOptions } from '../identity/azure-options.ts';
+import { proxyAgentOptions } from '../azure-proxy-agent.ts';
 import { defaultIdentityFromEnv } from '../identity/default-identity.ts';
 import type { EventOptions } from './event-processing.ts';
 import { StorageQueueSource } from './storage-queue-source.ts';
@@ -25,6 +26,7 @@ export function eventOptionsFromConfig(
       queueUrl: config.eventQueueUrl,
       poisonQueueName: config.eventPoisonQueue,
       credential: identity.credential,
+      clientOptions: proxyAgentOptions(config.eventQueueUrl, env),
     }),
     stretchedSweepMs: config.eventSweepIntervalMs,
   };

@@ -86,7 +86,7 @@ export async function startSyncEnvironment(
     budget: {},
     log: createLogger('debug', logs),
     metrics,
-    secretClientOptions: azure.clientOptions,
+    secretClientOptions: () => azure.clientOptions,
     instance: `test-${options.prefix}`,
     // As if kvsync's Pod ran in the test namespace: Events about kvsync itself land there.
     self: {

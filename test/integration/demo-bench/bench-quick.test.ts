@@ -40,6 +40,9 @@ describe('npm run bench -- --quick', () => {
     expect(r.coldStart.vault.get).toBe(50);
     // Four workers start at once: their first token requests share one exchange with Entra ID.
     expect(r.coldStart.entraTokenRequests).toBe(1);
+    // Behind HTTPS_PROXY, kept-alive connections: a handful of tunnels for 50 GETs, not one each.
+    expect(r.coldStart.proxyTunnels).toBeGreaterThan(0);
+    expect(r.coldStart.proxyTunnels).toBeLessThanOrEqual(10);
     expect(r.coldStart.vault.throttled + r.steadyCycle.vault.throttled).toBe(0);
     expect(r.rotation.vault.throttled).toBe(0);
     // One sweep of a 50-secret vault: two list pages, no values read, nothing written.

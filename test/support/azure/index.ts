@@ -59,6 +59,8 @@ export interface AzureDoubles {
   readonly authorityHost: string;
   /** `http://127.0.0.1:<port>`: HTTPS_PROXY for clients in other processes. */
   readonly proxyUrl: string;
+  /** CONNECT tunnels the proxy opened (one per TCP connection a client made to a double). */
+  readonly proxyStats: { readonly tunnelled: number; readonly refused: number };
   /** `https://vault.localtest`: what the challenge names and tokens are audienced for. */
   readonly keyVaultResource: string;
   /** `vault.localtest`: the DNS suffix to allow for vault URLs. */
@@ -136,6 +138,7 @@ export async function startAzureDoubles(options: AzureDoublesOptions = {}): Prom
       tenantId,
       authorityHost,
       proxyUrl: proxy.url,
+      proxyStats: proxy.stats,
       keyVaultResource,
       vaultDnsSuffix: VAULT_DNS_SUFFIX,
       entra,
