@@ -27,7 +27,10 @@ interface Entry {
   failures: number;
   /** When the last sweep that ended under a stretch started; the stretch runs from there. */
   stretchedFrom: number | undefined;
-  /** This mirror's spread of its interval (0.9-1), drawn once so re-scheduling cannot shrink it. */
+  /**
+   * This mirror's spread of its interval (1-1.1: never more often than users asked), drawn once
+   * so re-scheduling cannot shrink it.
+   */
   readonly spread: number;
 }
 
@@ -72,7 +75,7 @@ export class VaultPool {
         failures: 0,
         stretchedFrom: undefined,
         // Spread sweeps by up to 10% so many vaults (or restarts) do not sweep in lockstep.
-        spread: 0.9 + 0.1 * this.random(),
+        spread: 1 + 0.1 * this.random(),
       };
       this.entries.set(key, entry);
     }

@@ -12,7 +12,7 @@ function setup() {
   const pool = new VaultPool({
     readerFor: () => reader,
     enqueue: (key) => enqueued.push(key),
-    random: () => 0.5,
+    random: () => 0,
   });
   const mirror = pool.mirror('https://unit.vault.azure.net/', identity);
   return { reader, pool, mirror, enqueued };
@@ -82,4 +82,39 @@ describe('VaultPool', () => {
     await vi.advanceTimersByTimeAsync(10 * minute);
     expect(reader.totalCalls).toBe(0);
   });
+
+  it.each([0, 0.5, 0.999])(
+    'spreads sweeps over 1-1.1 intervals, never sooner than asked (random %s)',
+    async (draw) => {
+      const reader = new MemoryReader();
+      const pool = new VaultPool({
+        readerFor: () => reader,
+        enqueue: () => {},
+        random: () => draw,
+      });
+      const mirror = pool.mirror('https://unit.vault.azure.net/', identity);
+      const started = Date.now();
+      const at: number[] = [];
+      const sweep = mirror.sweep.bind(mirror);
+      vi.spyOn(mirror, 'sweep').mockImplementation(() => {
+        at.push(Date.now() - started);
+        return sweep();
+      });
+      reader.set('a', '1');
+      await mirror.latest('a');
+      pool.register('ns/x', mirror, {
+        latest: new Set(['a']),
+        finds: [],
+        refreshIntervalMs: minute,
+      });
+      await vi.advanceTimersByTimeAsync(3.5 * minute);
+      expect(at.length).toBeGreaterThanOrEqual(3);
+      const gaps = at.map((t, i) => t - (at[i - 1] ?? 0));
+      for (const gap of gaps) {
+        expect(gap).toBeGreaterThanOrEqual(minute);
+        expect(gap).toBeLessThanOrEqual(1.1 * minute);
+      }
+      pool.stop();
+    },
+  );
 });
