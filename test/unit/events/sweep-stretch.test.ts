@@ -1,28 +1,11 @@
 // What events change in the vault pool: an event makes the mirror read the announced object again
 // (the cache would serve the version it knows), and while events flow sweeps are stretched.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { VaultPool } from '../../../src/keyvault/vault-pool.ts';
-import { MemoryReader } from '../keyvault/memory-reader.ts';
-
-const minute = 60_000;
-const identity = { key: 'default', credential: { getToken: () => Promise.resolve(null) } };
-const vaultUrl = 'https://unit.vault.azure.net/';
-
-function setup() {
-  const reader = new MemoryReader();
-  const enqueued: string[] = [];
-  const pool = new VaultPool({
-    readerFor: () => reader,
-    enqueue: (key) => enqueued.push(key),
-    random: () => 0,
-  });
-  const mirror = pool.mirror(vaultUrl, identity);
-  return { reader, pool, mirror, enqueued };
-}
+import { minute, poolWithMirror } from '../keyvault/pool-fixture.ts';
 
 describe('events and the vault mirror', () => {
   it('an invalidated object is read again; others still come from the cache', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', 'one');
     reader.set('b', 'bee');
     await mirror.latest('a');
@@ -37,7 +20,7 @@ describe('events and the vault mirror', () => {
   });
 
   it('a read in flight when the event arrives does not pin the old version', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', 'one');
     const old = await reader.getSecret('a');
     let release: () => void = () => {};
@@ -59,7 +42,7 @@ describe('events and the vault mirror', () => {
   });
 
   it('an event for another object during a read does not make the read count for nothing', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', 'one');
     reader.set('b', 'bee');
     const get = reader.getSecret.bind(reader);
@@ -79,7 +62,7 @@ describe('events and the vault mirror', () => {
   });
 
   it('a new secret a find may match makes the next find list again', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('payments-a', '1');
     pool.register('ns/finder', mirror, {
       latest: new Set(),
@@ -101,7 +84,7 @@ describe('events and the vault mirror', () => {
   });
 
   it('ignores other vaults', () => {
-    const { pool } = setup();
+    const { pool } = poolWithMirror();
     expect(pool.invalidate('other.vault.azure.net', 'a')).toBe(0);
   });
 });
@@ -111,7 +94,7 @@ describe('sweep stretch', () => {
   afterEach(() => vi.useRealTimers());
 
   it('keeps the sweep already due, stretches the ones after, and returns to full rate at once', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', '1');
     await mirror.latest('a');
     pool.register('ns/x', mirror, { latest: new Set(['a']), finds: [], refreshIntervalMs: minute });
@@ -130,7 +113,7 @@ describe('sweep stretch', () => {
   });
 
   it('never sweeps more often than users asked', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', '1');
     await mirror.latest('a');
     pool.register('ns/x', mirror, {
@@ -146,7 +129,7 @@ describe('sweep stretch', () => {
   });
 
   it('keeps sweeps stretched while events flow, even when reconciles register again', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', '1');
     await mirror.latest('a');
     const interest = { latest: new Set(['a']), finds: [], refreshIntervalMs: minute };

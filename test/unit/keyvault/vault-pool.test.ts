@@ -1,29 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VaultError } from '../../../src/keyvault/errors.ts';
-import { VaultPool } from '../../../src/keyvault/vault-pool.ts';
-import { MemoryReader } from './memory-reader.ts';
-
-const minute = 60_000;
-const identity = { key: 'default', credential: { getToken: () => Promise.resolve(null) } };
-
-function setup() {
-  const reader = new MemoryReader();
-  const enqueued: string[] = [];
-  const pool = new VaultPool({
-    readerFor: () => reader,
-    enqueue: (key) => enqueued.push(key),
-    random: () => 0,
-  });
-  const mirror = pool.mirror('https://unit.vault.azure.net/', identity);
-  return { reader, pool, mirror, enqueued };
-}
+import { minute, poolWithMirror } from './pool-fixture.ts';
 
 describe('VaultPool', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it('sweeps as often as the shortest refresh interval and enqueues the users of rotated objects', async () => {
-    const { reader, pool, mirror, enqueued } = setup();
+    const { reader, pool, mirror, enqueued } = poolWithMirror();
     reader.set('a', '1');
     reader.set('b', '2');
     await mirror.latest('a');
@@ -45,7 +29,7 @@ describe('VaultPool', () => {
   });
 
   it('tells every user when sweeps start failing and when they recover, calling nothing extra', async () => {
-    const { reader, pool, mirror, enqueued } = setup();
+    const { reader, pool, mirror, enqueued } = poolWithMirror();
     reader.set('a', '1');
     reader.set('b', '2');
     await mirror.latest('a');
@@ -74,7 +58,7 @@ describe('VaultPool', () => {
   });
 
   it('forgets a mirror and its timer when the last user goes away', async () => {
-    const { reader, pool, mirror } = setup();
+    const { reader, pool, mirror } = poolWithMirror();
     reader.set('a', '1');
     pool.register('ns/x', mirror, { latest: new Set(['a']), finds: [], refreshIntervalMs: minute });
     pool.release('ns/x');
@@ -86,13 +70,7 @@ describe('VaultPool', () => {
   it.each([0, 0.5, 0.999])(
     'spreads sweeps over 1-1.1 intervals, never sooner than asked (random %s)',
     async (draw) => {
-      const reader = new MemoryReader();
-      const pool = new VaultPool({
-        readerFor: () => reader,
-        enqueue: () => {},
-        random: () => draw,
-      });
-      const mirror = pool.mirror('https://unit.vault.azure.net/', identity);
+      const { reader, pool, mirror } = poolWithMirror(() => draw);
       const started = Date.now();
       const at: number[] = [];
       const sweep = mirror.sweep.bind(mirror);
