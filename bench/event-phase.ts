@@ -120,7 +120,7 @@ export async function runEventPhase(input: EventPhaseInput): Promise<EventPhaseR
       fraction: input.fraction,
       intervalMs: input.intervalMs,
       // Other secrets than the sweep-only phase rotated.
-      offset: Math.floor(n / Math.max(2, Math.round(n * input.fraction)) / 2),
+      shift: 0.5,
       watch: input.watch,
       sweeps: input.sweeps,
       kvsync: events,

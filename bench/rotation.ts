@@ -18,8 +18,11 @@ export interface RotationInput {
   readonly n: number;
   readonly fraction: number;
   readonly intervalMs: number;
-  /** Rotate every stride-th secret starting here, so two phases can rotate different ones. */
-  readonly offset: number;
+  /**
+   * Where in the gap between two rotated secrets to start (0 <= shift < 1), so two phases can
+   * rotate different secrets: 0 starts at the first secret, 0.5 halfway to the second.
+   */
+  readonly shift: number;
   readonly watch: NamespaceWatch;
   readonly sweeps: SweepTracker;
   readonly kvsync: KvsyncProcess;
@@ -52,7 +55,8 @@ export async function rotate(input: RotationInput): Promise<RotationResult> {
   const { vault, names, n, watch, sweeps, kvsync, log } = input;
   const count = Math.max(2, Math.round(n * input.fraction));
   const stride = Math.floor(n / count);
-  const rotated = Array.from({ length: count }, (_, k) => (k * stride + input.offset) % n);
+  const offset = Math.floor(stride * input.shift);
+  const rotated = Array.from({ length: count }, (_, k) => (k * stride + offset) % n);
   // Secret j is read by VaultSecrets j (key a) and j-1 (key b).
   const expected = new Map<string, number>();
   const setAt = new Map<number, number>();

@@ -8,6 +8,7 @@ import { parseDuration } from '../src/api/vault-secret.ts';
 import { createTestNamespace, deleteTestNamespace, waitFor } from '../test/support/kube.ts';
 import type { KvsyncProcess } from '../test/support/kvsync-process.ts';
 import { createVaultSecrets } from './create.ts';
+import type { BenchOptions } from './options.ts';
 import { runEventPhase, type EventPhaseResult } from './event-phase.ts';
 import { REFERENCES, seedVault, specFor, vaultSecretName } from './population.ts';
 import { rotate, type RotationResult } from './rotation.ts';
@@ -25,21 +26,22 @@ import { trackSweeps, type SweepTracker } from './sweeps.ts';
 import { subtract, vaultCalls, type VaultCalls } from './vault-calls.ts';
 import { watchNamespace, type NamespaceWatch } from './watch.ts';
 
-export interface ScenarioOptions {
+export interface ScenarioOptions extends Pick<
+  BenchOptions,
+  | 'refreshInterval'
+  | 'latencyMs'
+  | 'throttle'
+  | 'createConcurrency'
+  | 'rotateFraction'
+  | 'entry'
+  | 'kvsyncArgs'
+  | 'memorySampleMs'
+  | 'events'
+> {
   readonly n: number;
   /** How this run differs from kvsync's defaults (flags, preloaded experiments); '' for none. */
   readonly variant: string;
-  readonly refreshInterval: string;
-  readonly latencyMs: number;
-  readonly throttle: { readonly limit: number; readonly windowMs: number };
-  readonly createConcurrency: number;
-  readonly rotateFraction: number;
-  readonly entry: 'dist' | 'source';
-  readonly kvsyncArgs: readonly string[];
   readonly kvsyncEnv: Readonly<Record<string, string>>;
-  readonly memorySampleMs: number;
-  /** Also measure rotation with events from a Storage Queue (kvsync restarted with the queue). */
-  readonly events: boolean;
   /** Called with kvsync right before it is stopped (e.g. to take a heap snapshot). */
   readonly beforeStop?: (kvsync: KvsyncProcess) => Promise<void>;
   readonly log: (line: string) => void;
@@ -185,7 +187,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       n,
       fraction: options.rotateFraction,
       intervalMs,
-      offset: 0,
+      shift: 0,
       watch,
       sweeps: tracker,
       kvsync,
