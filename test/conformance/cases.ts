@@ -210,7 +210,7 @@ export async function listAll(reader: VaultReader): Promise<ObjectProperties[][]
   return pages;
 }
 
-async function failureKind(read: Promise<unknown>): Promise<string> {
+export async function failureKind(read: Promise<unknown>): Promise<string> {
   try {
     await read;
     return 'no error';

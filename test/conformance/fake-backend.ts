@@ -1,7 +1,6 @@
-// The fake Key Vault (test/support/azure) as a conformance backend. Unlike Lowkey Vault it checks
-// real tokens: the reader authenticates as an app registered in the fake Entra ID with a client
-// secret and granted read access (Key Vault Secrets User), and challenge resource verification
-// stays on.
+// The fake Key Vault (test/support/azure) as a conformance backend. It checks real tokens: the
+// reader authenticates as an app registered in the fake Entra ID with a client secret and granted
+// read access (Key Vault Secrets User), and challenge resource verification stays on.
 import { ClientSecretCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
 import { startAzureDoubles } from '../support/azure/index.ts';

@@ -80,7 +80,7 @@ describe('options', () => {
     expect(noRoot.caPem).toBeUndefined();
   });
 
-  it('a leaf alone (as Lowkey Vault keeps it) is fine', () => {
+  it('a leaf alone is fine', () => {
     const tlsMaterial = certificateToTls({ value: toPemBundle(rsa, { order: [0] }) });
     expect(thumbprints(tlsMaterial.certificateChainPem)).toEqual(tp(rsa, 0));
     expect(tlsMaterial.caPem).toBeUndefined();
