@@ -186,7 +186,7 @@ function compareShape(
     }
   } else if (Array.isArray(recorded)) {
     for (const item of actual as unknown[]) {
-      const like = path === 'value' ? context.itemShapes.get(itemKind(item)) : recorded[0];
+      const like = path === 'value' ? context.itemShapes.get(itemKind(item)) : (recorded as unknown[])[0];
       if (like !== undefined) compareShape(like, item, `${path}[]`, context);
     }
   } else if (kindOf(recorded) === 'object') {
@@ -226,9 +226,10 @@ export function urlForm(url: string): string {
   const match = /^https:\/\/([^/?#]+)([^?#]*)(?:\?([^#]*))?/.exec(url);
   if (!match) return url;
   const port = /:\d+$/.exec(match[1]!)?.[0] ?? '';
+  // `/<collection>/<name>/<version or more>`: objects are named differently across a listing.
   const path = match[2]!
     .split('/')
-    .map((segment) => (VERSION.test(segment) ? '<version>' : segment))
+    .map((segment, i) => (VERSION.test(segment) ? '<version>' : i === 2 ? '<name>' : segment))
     .join('/');
   const query = (match[3] ?? '')
     .split('&')

@@ -8,6 +8,11 @@ import type {
 
 const RECOVERY = { recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 } as const;
 
+/** Key Vault leaves `tags` out of a body when an object has none. */
+function tagsOf(tags: Record<string, string>): { tags?: Record<string, string> } {
+  return Object.keys(tags).length > 0 ? { tags } : {};
+}
+
 function secretAttributes(record: SecretVersionRecord): Record<string, unknown> {
   return {
     enabled: record.enabled,
@@ -22,7 +27,7 @@ function secretAttributes(record: SecretVersionRecord): Record<string, unknown> 
 function secretCommon(record: SecretVersionRecord): Record<string, unknown> {
   return {
     attributes: secretAttributes(record),
-    tags: record.tags,
+    ...tagsOf(record.tags),
     ...(record.contentType !== undefined ? { contentType: record.contentType } : {}),
     ...(record.managed ? { managed: true } : {}),
   };
@@ -89,10 +94,10 @@ export function certificateBundle(
     x5t: record.x5t,
     cer: record.cer.toString('base64'),
     attributes: certificateAttributes(record),
-    tags: record.tags,
+    ...tagsOf(record.tags),
     policy: {
       id: `${base}/policy`,
-      key_props: { exportable: record.exportable, kty: 'RSA', reuse_key: false },
+      key_props: { exportable: record.exportable, kty: 'RSA', key_size: 2048, reuse_key: false },
       secret_props: { contentType: record.contentType },
       x509_props: { subject: record.subject, validity_months: 12 },
       lifetime_actions: [
@@ -113,7 +118,7 @@ export function certificateItem(
     id: `${vaultUrl}/certificates/${record.name}${versioned ? `/${record.version}` : ''}`,
     x5t: record.x5t,
     attributes: certificateAttributes(record),
-    tags: record.tags,
+    ...tagsOf(record.tags),
     subject: record.subject,
   };
 }

@@ -10,7 +10,7 @@ import {
   secretItem,
 } from './key-vault-json.ts';
 import type { Route } from './key-vault-routes.ts';
-import type { Page, SecretPatch } from './vault-store.ts';
+import type { Page, SecretPatch, SecretVersionRecord } from './vault-store.ts';
 
 export interface OperationResult {
   status: number;
@@ -42,12 +42,7 @@ export function execute(
     case 'getSecretVersion': {
       const record = store.secret(name, route.version);
       if (!record.enabled) throw keyVaultErrors.disabled('get');
-      const wanted = query.get('outContentType');
-      if (wanted && wanted !== record.contentType) {
-        throw keyVaultErrors.notUnderstood(
-          `outContentType=${wanted} (conversion is not implemented)`,
-        );
-      }
+      checkOutContentType(record, query.get('outContentType'));
       return ok(secretBundle(url, record));
     }
     case 'listSecrets':
@@ -110,6 +105,28 @@ export function execute(
   }
 }
 
+const FORMAT_NAMES: Readonly<Record<string, string>> = {
+  'application/x-pkcs12': 'PFX',
+  'application/x-pem-file': 'PEM',
+};
+
+/**
+ * API 2025-07-01's `outContentType` converts only a certificate's PFX backing secret to PEM; any
+ * other secret is 'Unsupported' (whatever its contentType) and refused with 400 BadParameter.
+ */
+function checkOutContentType(record: SecretVersionRecord, wanted: string | null): void {
+  if (!wanted) return;
+  const source = record.managed ? FORMAT_NAMES[record.contentType ?? ''] : undefined;
+  const target = FORMAT_NAMES[wanted] ?? wanted;
+  if (source === target) return;
+  if (source === 'PFX' && target === 'PEM') {
+    throw keyVaultErrors.notUnderstood(`outContentType=${wanted} (PFX to PEM is not implemented)`);
+  }
+  throw keyVaultErrors.badParameter(
+    `The '${source ?? 'Unsupported'}' to '${target}' transformation is not supported. Only PFX to PEM transformation is supported.`,
+  );
+}
+
 function maxResults(query: URLSearchParams): number {
   const raw = query.get('maxresults');
   if (raw === null) return MAX_PAGE;
@@ -128,10 +145,11 @@ function nextLink(
   query: URLSearchParams,
   continuation: string,
 ): string {
-  // Key Vault's own layout: api-version first, then `$skiptoken`, then maxresults if given.
+  // Key Vault's own layout: the port spelled out, api-version first, then `$skiptoken`, then
+  // maxresults if given.
   const apiVersion = encodeURIComponent(query.get('api-version') ?? '');
   const max = query.get('maxresults');
-  return `${vaultUrl}${path}?api-version=${apiVersion}&$skiptoken=${continuation}${max === null ? '' : `&maxresults=${max}`}`;
+  return `${vaultUrl}:443${path}?api-version=${apiVersion}&$skiptoken=${continuation}${max === null ? '' : `&maxresults=${max}`}`;
 }
 
 type JsonObject = Record<string, unknown>;

@@ -5,6 +5,7 @@
 // as vault.azure.net is of `<name>.vault.azure.net`, so the SDK's challenge resource
 // verification passes without being turned off. Bearer tokens are checked for signature (the
 // fake Entra's keys), issuer (the vault's tenant), audience and expiry.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenClaims } from './access-tokens.ts';
 import { FakeVault } from './fake-vault.ts';
@@ -30,6 +31,8 @@ export interface FakeKeyVaultOptions {
 
 const API_VERSION = /^(7\.\d+|\d{4}-\d{2}-\d{2})(-preview(\.\d+)?)?$/;
 const TOKEN_CACHE_LIMIT = 10_000;
+/** The service build the recordings of 2026 show (test/conformance/recordings). */
+const SERVICE_VERSION = '1.9.3347.1';
 // Key Vault accepts tokens for its public resource identifier in either spelling.
 const PUBLIC_RESOURCE = 'https://vault.azure.net';
 
@@ -87,6 +90,9 @@ export class FakeKeyVault {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Key Vault's answers all carry these; the SDK logs the request id.
+    res.setHeader('x-ms-request-id', randomUUID());
+    res.setHeader('x-ms-keyvault-service-version', SERVICE_VERSION);
     const vault = this.#vaultForHost(req.headers.host ?? '');
     if (!vault) {
       return sendError(
@@ -132,7 +138,9 @@ export class FakeKeyVault {
       this.#log(req, vault, route.operation, 401, 'challenge');
       return sendError(
         res,
-        keyVaultErrors.unauthorized('AKV10000: Request is missing a Bearer or PoP token.'),
+        keyVaultErrors.unauthorized(
+          'AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.',
+        ),
         this.#challenge(vault),
       );
     }
@@ -184,7 +192,9 @@ export class FakeKeyVault {
   async #authenticate(vault: FakeVault, authorization: string): Promise<AccessTokenClaims> {
     const token = /^Bearer (\S+)$/i.exec(authorization)?.[1];
     if (!token)
-      throw keyVaultErrors.unauthorized('AKV10000: Request is missing a Bearer or PoP token.');
+      throw keyVaultErrors.unauthorized(
+        'AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.',
+      );
     let claims = this.#verifiedTokens.get(token);
     if (!claims) {
       try {

@@ -198,7 +198,8 @@ export class VaultStore {
   /** Current versions in name order, `max` at a time. */
   listSecrets(continuation: string | undefined, max: number): Page<SecretVersionRecord> {
     this.#sortedSecretKeys ??= [...this.#secrets.keys()].sort();
-    return pageByName(this.#sortedSecretKeys, this.#secrets, continuation, max);
+    // Key Vault links on from a full page even when nothing follows: the last page is then empty.
+    return pageByName(this.#sortedSecretKeys, this.#secrets, continuation, max, true);
   }
 
   listSecretVersions(
@@ -295,6 +296,7 @@ function pageByName<T>(
   objects: ReadonlyMap<string, Versioned<T>>,
   continuation: string | undefined,
   max: number,
+  linkFromFullPage = false,
 ): Page<T> {
   let start = 0;
   if (continuation !== undefined) {
@@ -308,10 +310,8 @@ function pageByName<T>(
     if (object) items.push(object.latest);
   }
   const last = sortedKeys[index - 1];
-  return {
-    items,
-    next: index < sortedKeys.length && last !== undefined ? encodeContinuation(last) : undefined,
-  };
+  const more = index < sortedKeys.length || (linkFromFullPage && items.length === max);
+  return { items, next: more && last !== undefined ? encodeContinuation(last) : undefined };
 }
 
 function pageByIndex<T>(all: readonly T[], continuation: string | undefined, max: number): Page<T> {
