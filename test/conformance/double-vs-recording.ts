@@ -186,7 +186,8 @@ function compareShape(
     }
   } else if (Array.isArray(recorded)) {
     for (const item of actual as unknown[]) {
-      const like = path === 'value' ? context.itemShapes.get(itemKind(item)) : (recorded as unknown[])[0];
+      const like =
+        path === 'value' ? context.itemShapes.get(itemKind(item)) : (recorded as unknown[])[0];
       if (like !== undefined) compareShape(like, item, `${path}[]`, context);
     }
   } else if (kindOf(recorded) === 'object') {
