@@ -370,7 +370,8 @@ describe('secrets through the SDK', () => {
     const small: number[] = [];
     for await (const page of client.listPropertiesOfSecrets().byPage({ maxPageSize: 20 }))
       small.push(page.length);
-    expect(small).toEqual([20, 20, 20]);
+    // A full last page links on to an empty one, as Key Vault's do (conformance recordings).
+    expect(small).toEqual([20, 20, 20, 0]);
   });
 
   it('sets versions, reads old ones, updates attributes, deletes, recovers and purges', async () => {
