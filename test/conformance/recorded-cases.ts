@@ -26,36 +26,53 @@ export interface RecordedCase {
 }
 
 const SANITIZED_VALUE = 'SECRET_VALUE';
+
+/** What kvsync's reader makes of a plain, enabled secret's latest version. */
+function getLatest(
+  name: string,
+  recorded: { version: string; updated: number },
+): NonNullable<RecordedCase['reader']> {
+  return {
+    async run(reader) {
+      const read = await reader.getSecret(name);
+      return {
+        valueIsRecorded: read.value === SANITIZED_VALUE,
+        ...read.properties,
+        updatedOn: read.properties.updatedOn?.toISOString(),
+      };
+    },
+    expected: {
+      valueIsRecorded: true,
+      name,
+      version: recorded.version,
+      enabled: true,
+      updatedOn: new Date(recorded.updated * 1000).toISOString(),
+      expiresOn: undefined,
+      notBefore: undefined,
+      contentType: undefined,
+      tags: {},
+      managed: false,
+    },
+  };
+}
+
+/** kvsync's classification of a get the recording answers with an error. */
+function getFails(name: string, kind: string): NonNullable<RecordedCase['reader']> {
+  return {
+    run: async (reader) => ({ get: await failureKind(reader.getSecret(name)) }),
+    expected: { get: kind },
+  };
+}
 const CERTIFICATE = 'CRUDCertificateName-cangetacertificatessecretinPKCS12format-';
 
 export const recordedCases: readonly RecordedCase[] = [
   {
     name: 'get the latest version',
     file: 'get-latest.json',
-    reader: {
-      async run(reader) {
-        const read = await reader.getSecret(
-          'CRUDSecretName-canretrievethelatestversionofasecretvalue-',
-        );
-        return {
-          valueIsRecorded: read.value === SANITIZED_VALUE,
-          ...read.properties,
-          updatedOn: read.properties.updatedOn?.toISOString(),
-        };
-      },
-      expected: {
-        valueIsRecorded: true,
-        name: 'CRUDSecretName-canretrievethelatestversionofasecretvalue-',
-        version: '3ec5c21f33bc4ca89741dc057a12c5f9',
-        enabled: true,
-        updatedOn: new Date(1739463508 * 1000).toISOString(),
-        expiresOn: undefined,
-        notBefore: undefined,
-        contentType: undefined,
-        tags: {},
-        managed: false,
-      },
-    },
+    reader: getLatest('CRUDSecretName-canretrievethelatestversionofasecretvalue-', {
+      version: '3ec5c21f33bc4ca89741dc057a12c5f9',
+      updated: 1739463508,
+    }),
   },
   {
     name: 'get each version by id; list versions by page with nextLink',
@@ -84,22 +101,12 @@ export const recordedCases: readonly RecordedCase[] = [
   {
     name: 'a missing secret is 404 SecretNotFound',
     file: 'not-found.json',
-    reader: {
-      run: async (reader) => ({
-        get: await failureKind(reader.getSecret('CRUDSecretName-cangetasecretNonExisting-')),
-      }),
-      expected: { get: 'NotFound' },
-    },
+    reader: getFails('CRUDSecretName-cangetasecretNonExisting-', 'NotFound'),
   },
   {
     name: 'a disabled secret is 403 Forbidden/SecretDisabled',
     file: 'disabled.json',
-    reader: {
-      run: async (reader) => ({
-        get: await failureKind(reader.getSecret('CRUDSecretName-cantgetadisabledsecret-')),
-      }),
-      expected: { get: 'Disabled' },
-    },
+    reader: getFails('CRUDSecretName-cantgetadisabledsecret-', 'Disabled'),
   },
   {
     name: 'a disabled secret can be updated; the answer has no value',
@@ -138,12 +145,7 @@ export const recordedCases: readonly RecordedCase[] = [
   {
     name: 'a deleted secret: the delete answers its recovery data, a get is 404',
     file: 'deleted.json',
-    reader: {
-      run: async (reader) => ({
-        get: await failureKind(reader.getSecret('CRUDSecretName-candeleteasecret-')),
-      }),
-      expected: { get: 'NotFound' },
-    },
+    reader: getFails('CRUDSecretName-candeleteasecret-', 'NotFound'),
     notComparable: {
       3: 'Key Vault finishes a soft delete a few seconds later (deletedsecrets 404, then 200); the double at once',
       4: 'the same soft-delete delay',
@@ -202,17 +204,12 @@ export const recordedCases: readonly RecordedCase[] = [
   {
     name: '2025-07-01: a plain secret has no previousVersion',
     file: 'api-2025-07-01-get.json',
-    reader: {
-      async run(reader) {
-        const read = await reader.getSecret(
-          'ContentType-previousVersionisaccessibleandtypedcorrectlyonSecretProperties-',
-        );
-        return {
-          valueIsRecorded: read.value === SANITIZED_VALUE,
-          version: read.properties.version,
-        };
+    reader: getLatest(
+      'ContentType-previousVersionisaccessibleandtypedcorrectlyonSecretProperties-',
+      {
+        version: 'ca532fc1c4454863b3c36ca0229f7ee1',
+        updated: 1774425207,
       },
-      expected: { valueIsRecorded: true, version: 'ca532fc1c4454863b3c36ca0229f7ee1' },
-    },
+    ),
   },
 ];
