@@ -439,12 +439,18 @@ const target = named('SecretTarget', {
       maxLength: 253,
       default: defaults.secretType,
       description:
-        'Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token.',
+        'Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token and bootstrap.kubernetes.io/token.',
       'x-kubernetes-validations': [
         {
           rule: "self != 'kubernetes.io/service-account-token'",
           message:
             'kvsync never writes kubernetes.io/service-account-token Secrets: the API server would fill them with a ServiceAccount token',
+          reason: 'FieldValueForbidden',
+        },
+        {
+          rule: "self != 'bootstrap.kubernetes.io/token'",
+          message:
+            'kvsync never writes bootstrap.kubernetes.io/token Secrets: they authenticate nodes to the cluster',
           reason: 'FieldValueForbidden',
         },
       ],

@@ -70,7 +70,7 @@ export interface SecretTarget {
    */
   name?: string;
   /**
-   * Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token.
+   * Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token and bootstrap.kubernetes.io/token.
    */
   type?: string;
   /**
