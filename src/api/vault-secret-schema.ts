@@ -460,7 +460,7 @@ const target = named('SecretTarget', {
       enum: ['Owner', 'Merge', 'Orphan'],
       default: defaults.creationPolicy,
       description:
-        "Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync's keys in an existing Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.",
+        'Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync\'s keys in an existing Secret that consents with the annotation kvsync.io/merge-from: <this VaultSecret\'s name> (or "*"); never a service-account-token or bootstrap-token Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.',
     },
     labels: withoutReservedKeys(stringMap('Labels copied onto the Secret.', 64, 63), 'labels'),
     annotations: withoutReservedKeys(

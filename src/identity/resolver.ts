@@ -62,10 +62,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   const defaultIdentity = defaultIdentityFromEnv(options.env, azureOptions);
   const operatorTenantId = options.env.AZURE_TENANT_ID?.trim() || undefined;
   // Part of every identity key: the same ids at another authority are another principal.
-  const authority = (azureOptions.authorityHost ?? DEFAULT_AUTHORITY_HOST).replace(
-    /^https:\/\//,
-    '',
-  );
+  const authority = new URL(azureOptions.authorityHost ?? DEFAULT_AUTHORITY_HOST).host;
   const maxIdentities = options.maxIdentities ?? 1000;
   const credentials = new LruCache<string, TokenCredential>(maxIdentities);
   const secretKeys = new LruCache<string, string>(maxIdentities);

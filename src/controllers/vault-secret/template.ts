@@ -136,7 +136,5 @@ export function renderTemplate(
 /** Function names and one-line descriptions, for documentation and error hints. */
 export const TEMPLATE_FUNCTIONS: Readonly<Record<string, string>> = {
   index: 'a value whose name is not a plain identifier: index . "db-password"',
-  ...Object.fromEntries(
-    [...FUNCTIONS].map(([name, fn]): [string, string] => [name, fn.summary]),
-  ),
+  ...Object.fromEntries([...FUNCTIONS].map(([name, fn]): [string, string] => [name, fn.summary])),
 };
