@@ -73,7 +73,6 @@ export class FakeEntra {
   readonly #apps = new Map<string, AppRegistration>();
   readonly #tokenRequests = new Map<string, number>();
   readonly #tokensIssued = new Map<string, number>();
-  readonly #tenantRequests = new Map<string, number>();
   #lifetimeSeconds = DEFAULT_TOKEN_LIFETIME_SECONDS;
   #fault: { status: number; remaining: number } | undefined;
 
@@ -142,11 +141,6 @@ export class FakeEntra {
     return count(this.#tokenRequests, clientId);
   }
 
-  /** POSTs to the token endpoint of `tenant` (all of them without an argument). */
-  tenantTokenRequests(tenant?: string): number {
-    return count(this.#tenantRequests, tenant);
-  }
-
   /** Access tokens issued to `clientId` (all of them without an argument). */
   tokensIssued(clientId?: string): number {
     return count(this.#tokensIssued, clientId);
@@ -155,7 +149,6 @@ export class FakeEntra {
   resetCounters(): void {
     this.#tokenRequests.clear();
     this.#tokensIssued.clear();
-    this.#tenantRequests.clear();
   }
 
   /** The `iss` of the access tokens issued for `tenantId`. */
@@ -230,7 +223,6 @@ export class FakeEntra {
   async #token(tenant: string, rawBody: string): Promise<Record<string, unknown>> {
     const form = parseTokenForm(rawBody);
     this.#tokenRequests.set(form.clientId, (this.#tokenRequests.get(form.clientId) ?? 0) + 1);
-    this.#tenantRequests.set(tenant, (this.#tenantRequests.get(tenant) ?? 0) + 1);
     if (this.#fault && this.#fault.remaining > 0) {
       this.#fault.remaining--;
       throw entraErrors.unavailable(this.#fault.status);
