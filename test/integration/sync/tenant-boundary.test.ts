@@ -71,23 +71,26 @@ describe('the tenant boundary', () => {
   });
 
   describe('creationPolicy Merge', () => {
-    const merge = (name: string, target: string) =>
+    const merge = (name: string, target: string, key = 'token', refreshInterval?: string) =>
       applyVaultSecret(env.kc, env.namespace, name, {
         vault: { url: vaultUrl },
         target: { name: target, creationPolicy: 'Merge' },
-        data: [{ key: 'token', secret: { name: 'db-password' } }],
+        data: [{ key, secret: { name: 'db-password' } }],
+        ...(refreshInterval ? { refreshInterval } : {}),
       });
+    /** The Ready message once the VaultSecret reports SecretConflict. */
+    const conflict = async (name: string) => {
+      const vs = await waitForReady(env.kc, env.namespace, name, {
+        status: 'False',
+        reason: 'SecretConflict',
+      });
+      return vs.status?.conditions?.[0]?.message;
+    };
 
     it('needs the Secret to consent with kvsync.io/merge-from, and says so', async () => {
       await createSecret({ metadata: { name: 'theirs' }, stringData: { token: 'theirs' } });
       await merge('merger', 'theirs');
-      const vs = await waitForReady(env.kc, env.namespace, 'merger', {
-        status: 'False',
-        reason: 'SecretConflict',
-      });
-      expect(vs.status?.conditions?.[0]?.message).toContain(
-        'annotate it with kvsync.io/merge-from: merger',
-      );
+      expect(await conflict('merger')).toContain('annotate it with kvsync.io/merge-from: merger');
       expect(decoded(await rawSecret('theirs'))).toEqual({ token: 'theirs' });
 
       // The Secret's owner consents: kvsync merges its key.
@@ -100,12 +103,7 @@ describe('the tenant boundary', () => {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
       // kvsync looks again within a minute; a spec change makes it look now.
-      await applyVaultSecret(env.kc, env.namespace, 'merger', {
-        vault: { url: vaultUrl },
-        refreshInterval: '30m',
-        target: { name: 'theirs', creationPolicy: 'Merge' },
-        data: [{ key: 'token', secret: { name: 'db-password' } }],
-      });
+      await merge('merger', 'theirs', 'token', '30m');
       await waitFor(async () => decoded(await rawSecret('theirs')).token === password, {
         description: 'the consenting Secret to hold the merged key',
       });
@@ -118,16 +116,8 @@ describe('the tenant boundary', () => {
         type: 'kubernetes.io/tls',
         stringData: { 'tls.crt': 'their-cert', 'tls.key': 'their-key' },
       });
-      await applyVaultSecret(env.kc, env.namespace, 'tls-merger', {
-        vault: { url: vaultUrl },
-        target: { name: 'web-tls', creationPolicy: 'Merge' },
-        data: [{ key: 'tls.key', secret: { name: 'db-password' } }],
-      });
-      const vs = await waitForReady(env.kc, env.namespace, 'tls-merger', {
-        status: 'False',
-        reason: 'SecretConflict',
-      });
-      expect(vs.status?.conditions?.[0]?.message).toContain('consents to a Merge from');
+      await merge('tls-merger', 'web-tls', 'tls.key');
+      expect(await conflict('tls-merger')).toContain('consents to a Merge from');
       expect(decoded(await rawSecret('web-tls'))['tls.key']).toBe('their-key');
     });
 
@@ -144,11 +134,7 @@ describe('the tenant boundary', () => {
         stringData: { token: 'real-token' },
       });
       await merge('token-merger', 'sa-token');
-      const vs = await waitForReady(env.kc, env.namespace, 'token-merger', {
-        status: 'False',
-        reason: 'SecretConflict',
-      });
-      expect(vs.status?.conditions?.[0]?.message).toContain(
+      expect(await conflict('token-merger')).toContain(
         'is of type kubernetes.io/service-account-token',
       );
       expect(decoded(await rawSecret('sa-token')).token).toBe('real-token');
