@@ -203,10 +203,13 @@ describe('the tenant boundary', () => {
     });
 
     await applyVaultSecret(env.kc, env.namespace, 'per-tenant', spec(wrongTenant));
-    await waitForReady(env.kc, env.namespace, 'per-tenant', {
+    const wrong = await waitForReady(env.kc, env.namespace, 'per-tenant', {
       status: 'False',
       reason: 'Unauthenticated',
     });
+    expect(wrong.status?.conditions?.[0]?.message).toContain(
+      `the vault belongs to tenant ${env.azure.tenantId}, but the identity is in tenant ${wrongTenant}`,
+    );
 
     // Corrected: a new credential and reader for the right tenant, without a restart.
     const exchanges = env.azure.entra.tokensIssued(app.clientId);
