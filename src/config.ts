@@ -26,6 +26,7 @@ export interface Config {
   readonly metricsAddress: string;
   readonly healthAddress: string;
   readonly objectExpiryMetric: boolean;
+  readonly maxVaultMetricLabels: number;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   /** Absent: no events, sweeps only. */
@@ -118,6 +119,11 @@ export const flags = {
     type: 'boolean',
     default: 'true',
     help: 'Export kvsync_object_expiry_timestamp_seconds, one series per synced object',
+  },
+  'max-vault-metric-labels': {
+    type: 'string',
+    default: '100',
+    help: 'Distinct vault hosts in the vault label of metrics (1-10000); later ones count as "other"',
   },
   'log-level': {
     type: 'string',
@@ -237,6 +243,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     metricsAddress: address(input('metrics-address')),
     healthAddress: address(input('health-address')),
     objectExpiryMetric: boolean(input('object-expiry-metric')),
+    maxVaultMetricLabels: integer(input('max-vault-metric-labels'), 1, 10_000),
     logLevel: logLevel(input('log-level')),
     shutdownTimeoutMs: duration(input('shutdown-timeout')),
     eventQueueUrl: optional(input('event-queue-url'), queueUrl),

@@ -63,7 +63,10 @@ async function run(
 ): Promise<number> {
   // The configuration holds no secret; logged whole so a pod's log says how it was started.
   log.info({ config }, 'kvsync starting');
-  const metrics = createMetrics({ objectExpiry: config.objectExpiryMetric });
+  const metrics = createMetrics({
+    objectExpiry: config.objectExpiryMetric,
+    maxVaultLabels: config.maxVaultMetricLabels,
+  });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const podName = env.POD_NAME || hostname();

@@ -85,7 +85,7 @@ export function startManager(options: ManagerOptions): Manager {
 
   const budget = createVaultBudget({
     ...options.budget,
-    onThrottled: (vault) => metrics.vaultThrottled.inc({ vault }),
+    onThrottled: (vault) => metrics.vaultThrottled.inc({ vault: metrics.vaultLabel(vault) }),
   });
   const suffixes = vaultHostSuffixes(options.extraVaultSuffixes);
   const vaultUrlOf = (raw: string): string => {
@@ -109,7 +109,8 @@ export function startManager(options: ManagerOptions): Manager {
         ...(options.secretClientOptions
           ? { clientOptions: options.secretClientOptions(vaultUrl) }
           : {}),
-        onRequest: ({ vault, operation, code, durationSeconds }) => {
+        onRequest: ({ vault: host, operation, code, durationSeconds }) => {
+          const vault = metrics.vaultLabel(host);
           metrics.vaultRequests.inc({ vault, operation, code });
           metrics.vaultRequestDuration.observe({ vault, operation }, durationSeconds);
         },

@@ -439,12 +439,18 @@ const target = named('SecretTarget', {
       maxLength: 253,
       default: defaults.secretType,
       description:
-        'Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token.',
+        'Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token and bootstrap.kubernetes.io/token.',
       'x-kubernetes-validations': [
         {
           rule: "self != 'kubernetes.io/service-account-token'",
           message:
             'kvsync never writes kubernetes.io/service-account-token Secrets: the API server would fill them with a ServiceAccount token',
+          reason: 'FieldValueForbidden',
+        },
+        {
+          rule: "self != 'bootstrap.kubernetes.io/token'",
+          message:
+            'kvsync never writes bootstrap.kubernetes.io/token Secrets: they authenticate nodes to the cluster',
           reason: 'FieldValueForbidden',
         },
       ],
@@ -454,7 +460,7 @@ const target = named('SecretTarget', {
       enum: ['Owner', 'Merge', 'Orphan'],
       default: defaults.creationPolicy,
       description:
-        "Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync's keys in an existing Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.",
+        'Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync\'s keys in an existing Secret that consents with the annotation kvsync.io/merge-from: <this VaultSecret\'s name> (or "*"); never a service-account-token or bootstrap-token Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.',
     },
     labels: withoutReservedKeys(stringMap('Labels copied onto the Secret.', 64, 63), 'labels'),
     annotations: withoutReservedKeys(

@@ -70,11 +70,11 @@ export interface SecretTarget {
    */
   name?: string;
   /**
-   * Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token.
+   * Secret type (immutable on the Secret); any type but kubernetes.io/service-account-token and bootstrap.kubernetes.io/token.
    */
   type?: string;
   /**
-   * Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync's keys in an existing Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.
+   * Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync's keys in an existing Secret that consents with the annotation kvsync.io/merge-from: <this VaultSecret's name> (or "*"); never a service-account-token or bootstrap-token Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.
    */
   creationPolicy?: 'Owner' | 'Merge' | 'Orphan';
   /**

@@ -6,7 +6,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
 import type { VaultSecret } from '../api/vault-secret.ts';
-import { withExchangeCounter, type AzureCredentialOptions } from './azure-options.ts';
+import {
+  DEFAULT_AUTHORITY_HOST,
+  withExchangeCounter,
+  type AzureCredentialOptions,
+} from './azure-options.ts';
 import { defaultIdentityFromEnv, type DefaultIdentity } from './default-identity.ts';
 import {
   clientSecretContent,
@@ -57,6 +61,8 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   );
   const defaultIdentity = defaultIdentityFromEnv(options.env, azureOptions);
   const operatorTenantId = options.env.AZURE_TENANT_ID?.trim() || undefined;
+  // Part of every identity key: the same ids at another authority are another principal.
+  const authority = new URL(azureOptions.authorityHost ?? DEFAULT_AUTHORITY_HOST).host;
   const maxIdentities = options.maxIdentities ?? 1000;
   const credentials = new LruCache<string, TokenCredential>(maxIdentities);
   const secretKeys = new LruCache<string, string>(maxIdentities);
@@ -73,7 +79,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   const hashKey = randomBytes(32);
   const contentHash = (content: ClientSecretContent): string =>
     createHmac('sha256', hashKey)
-      .update(JSON.stringify([content.tenantId, content.clientId, content.clientSecret]))
+      .update(JSON.stringify([authority, content.tenantId, content.clientId, content.clientSecret]))
       .digest('hex')
       .slice(0, 16);
 
@@ -100,9 +106,10 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
       spec,
       operatorTenantId,
     );
-    const key = `sa:${namespace}/${name}:${clientId}`;
+    // The whole identity: a corrected tenant gets its own credential, reader, mirror and values.
+    const key = `sa:${namespace}/${name}:${clientId}@${tenantId}@${authority}`;
     const credential = credentials.getOrCreate(
-      `${key}|${tenantId}`,
+      key,
       () =>
         new SharedTokenRequests(
           new ClientAssertionCredential(

@@ -69,12 +69,22 @@ export function describeEntraError(err: unknown, hints: IdentityHints): string {
     case 'AADSTS90002':
     case 'AADSTS900023':
       return prefix + `the tenant id${hints.tenantId ? ` ${hints.tenantId}` : ''} is not a tenant`;
-    case undefined:
+    case undefined: {
+      const vaultTenant = challengedTenant(err);
+      if (vaultTenant !== undefined) {
+        return (
+          `the vault belongs to tenant ${vaultTenant}, but the identity is in tenant ` +
+          `${hints.tenantId ?? 'another tenant'}: set spec.vault.identity.tenantId (or the ` +
+          `ServiceAccount annotation azure.workload.identity/tenant-id) to ${vaultTenant}, or ` +
+          "use an identity of the vault's tenant"
+        );
+      }
       return (
         'could not get a token from Entra ID: the workload identity is not set up ' +
         '(AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE, or the ' +
         `ServiceAccount's azure.workload.identity annotations)${reason(err)}`
       );
+    }
     default:
       return prefix + `see the ${code} reference in the Entra ID documentation${reason(err)}`;
   }
@@ -112,6 +122,22 @@ function presentedAssertion(err: unknown): { issuer?: string; subject?: string }
     }
   }
   return {};
+}
+
+/**
+ * The tenant Key Vault's challenge named when @azure/identity refused to ask Entra ID for it: the
+ * credential is of another tenant (a wrong or corrected tenantId). Only a tenant id or domain.
+ */
+function challengedTenant(err: unknown): string | undefined {
+  for (const e of causeChain(err)) {
+    for (const text of texts(e)) {
+      const match = /not configured to acquire tokens for tenant ([0-9A-Za-z.-]+[0-9A-Za-z])/.exec(
+        text,
+      );
+      if (match) return match[1];
+    }
+  }
+  return undefined;
 }
 
 /** A short, token-free excerpt of an unrecognised refusal, to help the reader search. */

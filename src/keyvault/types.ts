@@ -5,7 +5,13 @@ import type { IdentityHints } from './classify-error.ts';
 /** Who reads a vault. Every cache is keyed by `key`; values read with one identity are never
  * served to another. */
 export interface VaultIdentity {
-  /** Stable, value-free id: "default", "sa:<namespace>/<name>", "secret:<namespace>/<name>". */
+  /**
+   * Stable, value-free id of the whole identity (authority, tenant, client id and the
+   * ServiceAccount or client-secret Secret): "default",
+   * "sa:<namespace>/<name>:<client id>@<tenant>@<authority>", or
+   * "secret:<namespace>/<name>:<keyed hash of authority, ids and secret>". Everything cached per
+   * identity (credential, reader, mirror, values) is keyed by it.
+   */
   readonly key: string;
   readonly credential: TokenCredential;
   /** What is known about the identity (client id, tenant, subject), so Entra ID refusals say what to fix. */

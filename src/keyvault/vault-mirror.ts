@@ -58,7 +58,8 @@ export function matchesFind(item: ObjectProperties, selector: FindSelector): boo
   if (item.managed || !item.enabled) return false;
   if (selector.nameRegex && !selector.nameRegex.test(item.name)) return false;
   for (const [tag, value] of Object.entries(selector.tags ?? {})) {
-    if (item.tags[tag] !== value) return false;
+    // Tag names are data: an inherited `constructor` is no tag.
+    if (!Object.hasOwn(item.tags, tag) || item.tags[tag] !== value) return false;
   }
   return true;
 }

@@ -1,8 +1,10 @@
-// kvsync's Prometheus metrics. Every label set is bounded: vault hosts, operations, status codes,
+// kvsync's Prometheus metrics. Every label set is bounded: vault hosts (at most maxVaultLabels,
+// then `other`: tenants choose them), operations, status codes,
 // results, and VaultSecret namespace/name (one series per VaultSecret, like kube-state-metrics,
 // removed with the VaultSecret). No label ever carries a value; Key Vault object names appear
 // only on the expiry gauge, which is opt-out (--object-expiry-metric=false).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { boundedLabel } from './bounded-label.ts';
 
 export interface VaultSecretLabels {
   readonly namespace: string;
@@ -20,7 +22,11 @@ export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
   /** kvsync_object_expiry_timestamp_seconds, one series per synced object. Default true. */
   readonly objectExpiry?: boolean;
+  /** Distinct values of the `vault` label; later vaults are counted as `other`. Default 100. */
+  readonly maxVaultLabels?: number;
 }
+
+export const DEFAULT_MAX_VAULT_LABELS = 100;
 
 export interface Metrics {
   readonly registry: Registry;
@@ -40,6 +46,8 @@ export interface Metrics {
   readonly tokenRequests: Counter<'kind'>;
   /** 1 while this replica leads (or runs without leader election), else 0. */
   readonly leader: Gauge;
+  /** The `vault` label for a vault host: the host itself, or `other` past maxVaultLabels. */
+  vaultLabel(host: string): string;
   /** Replaces a VaultSecret's expiry series with those of `objects` (no-op when opted out). */
   setObjectExpiries(vaultSecret: VaultSecretLabels, objects: readonly ExpiringObject[]): void;
   /** Removes every series of a deleted VaultSecret. */
@@ -153,6 +161,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: '1 while this replica leads (or runs without leader election), else 0',
       registers,
     }),
+    vaultLabel: boundedLabel(options.maxVaultLabels ?? DEFAULT_MAX_VAULT_LABELS),
     setObjectExpiries(vaultSecret, objects) {
       removeExpiries(vaultSecret);
       if (!objectExpiryEnabled) return;

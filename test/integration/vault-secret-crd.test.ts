@@ -340,6 +340,11 @@ const invalid: [string, Mutation, string][] = [
     (s) => void (s.target = { type: 'kubernetes.io/service-account-token' }),
     'never writes kubernetes.io/service-account-token Secrets',
   ],
+  [
+    'bootstrap token target',
+    (s) => void (s.target = { type: 'bootstrap.kubernetes.io/token' }),
+    'never writes bootstrap.kubernetes.io/token Secrets',
+  ],
   ['nothing to sync', (s) => void (s.data = []), 'nothing to sync: set data or dataFrom'],
   [
     'invalid template key',

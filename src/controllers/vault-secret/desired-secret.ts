@@ -33,10 +33,12 @@ export function desiredSecret(
 ): V1Secret {
   const { target } = vaultSecret.spec;
   const policy = creationPolicy(vaultSecret);
-  const encoded: Record<string, string> = {};
-  for (const [key, value] of [...data].sort(([a], [b]) => a.localeCompare(b))) {
-    encoded[key] = value.toString('base64');
-  }
+  // fromEntries defines each key as an own property: an assignment would drop "__proto__".
+  const encoded = Object.fromEntries(
+    [...data]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => [key, value.toString('base64')]),
+  );
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -57,7 +59,8 @@ export function desiredSecret(
 
 /**
  * Whether kvsync may write this existing Secret for this VaultSecret. Under Owner and Orphan it
- * must be one kvsync wrote for it; under Merge any Secret not claimed by another VaultSecret.
+ * must be one kvsync wrote for it; under Merge any Secret not claimed by another VaultSecret (that
+ * it consents to the Merge is merge-consent.ts's to decide).
  */
 export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
   const source = current.metadata?.annotations?.[SOURCE_ANNOTATION];
@@ -119,7 +122,15 @@ function includes(
   expected: Readonly<Record<string, string>> | undefined,
 ): boolean {
   for (const [key, value] of Object.entries(expected ?? {})) {
-    if (actual?.[key] !== value) return false;
+    if (ownValue(actual, key) !== value) return false;
   }
   return true;
+}
+
+/** `record[key]` for data keys, labels and annotations: never a value inherited from Object. */
+export function ownValue(
+  record: Readonly<Record<string, string>> | undefined,
+  key: string,
+): string | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }

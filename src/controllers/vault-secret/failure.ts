@@ -5,6 +5,7 @@ import { VaultError } from '../../keyvault/errors.ts';
 import { IdentityError } from '../../identity/types.ts';
 import { InvalidSpecError } from './plan.ts';
 import { ContentError } from './secret-data.ts';
+import { TemplateError } from './template.ts';
 
 export class SecretConflictError extends Error {
   override readonly name = 'SecretConflictError';
@@ -39,6 +40,10 @@ const vaultReasons: Record<VaultError['kind'], { reason: Reason; retry: Retry }>
 export function classifyFailure(error: unknown, refreshIntervalMs: number): Failure {
   if (error instanceof InvalidSpecError) {
     return { reason: Reason.InvalidSpec, message: error.message, retry: { kind: 'never' } };
+  }
+  if (error instanceof TemplateError) {
+    // Thrown by planSync: the template itself is wrong (syntax, unknown function).
+    return { reason: Reason.TemplateError, message: error.message, retry: { kind: 'never' } };
   }
   if (error instanceof IdentityError) {
     return {

@@ -5,6 +5,7 @@ import type { KeyRewrite, VaultSecret } from '../../api/vault-secret.ts';
 import { certificateOutputKeys } from '../../api/vault-secret.ts';
 import { RE2JS } from 're2js';
 import type { FindSelector, NamePattern } from '../../keyvault/vault-mirror.ts';
+import { targetMetadataProblem } from './target-metadata.ts';
 import { parseTemplate } from './template.ts';
 
 export interface ObjectRead {
@@ -99,6 +100,8 @@ export function planSync(vaultSecret: VaultSecret): SyncPlan {
       throw new InvalidSpecError(`dataFrom[${index}]: exactly one of find or secret is required`);
     }
   }
+  const metadataProblem = targetMetadataProblem(spec.target ?? {});
+  if (metadataProblem !== undefined) throw new InvalidSpecError(metadataProblem);
   const templates = new Map(Object.entries(spec.target?.template?.data ?? {}));
   for (const [key, source] of templates) parseTemplate(source, key);
   return { sources, templates };

@@ -23,9 +23,11 @@ import {
   desiredSecret,
   mayWrite,
   needsWrite,
+  ownValue,
   replacement,
 } from './desired-secret.ts';
 import type { Failure } from './failure.ts';
+import { MERGE_FROM_ANNOTATION, mergeRefusal } from './merge-consent.ts';
 import { classifyFailure, firstVaultFailure, SecretConflictError } from './failure.ts';
 import type { ObjectRead, SyncPlan } from './plan.ts';
 import { fixedReads, planSync, readId } from './plan.ts';
@@ -249,6 +251,8 @@ export class VaultSecretReconciler {
         throw new SecretConflictError(
           `creationPolicy Merge needs an existing Secret ${name}; create it first`,
         );
+      const refusal = mergeRefusal(current, vaultSecret);
+      if (refusal !== undefined) throw new SecretConflictError(refusal);
       this.checkOwnership(current, vaultSecret);
       if (!needsWrite(current, desired, policy, vaultSecret.metadata.uid)) return 'unchanged';
       await this.deps.secretWriter.apply(desired);
@@ -275,7 +279,8 @@ export class VaultSecretReconciler {
     if (mayWrite(current, vaultSecret)) return;
     throw new SecretConflictError(
       `Secret ${current.metadata?.name} exists and is not managed by this VaultSecret; ` +
-        'delete or rename it, choose another target.name, or use creationPolicy Merge',
+        'delete or rename it, choose another target.name, or use creationPolicy Merge with ' +
+        `the Secret annotated ${MERGE_FROM_ANNOTATION}: ${vaultSecret.metadata.name}`,
     );
   }
 
@@ -363,7 +368,7 @@ function describe(read: ObjectRead, error: unknown): VaultError {
 function dataDiffers(current: V1Secret, desired: V1Secret): boolean {
   const before = current.data ?? {};
   return (
-    Object.entries(desired.data ?? {}).some(([key, value]) => before[key] !== value) ||
+    Object.entries(desired.data ?? {}).some(([key, value]) => ownValue(before, key) !== value) ||
     (desired.type !== undefined &&
       Object.keys(before).length !== Object.keys(desired.data ?? {}).length)
   );

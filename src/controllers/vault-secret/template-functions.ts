@@ -113,63 +113,91 @@ function urlencode(input: Buffer): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
-export const FUNCTIONS: Readonly<Record<string, TemplateFunction>> = {
-  b64enc: {
-    parameters: [],
-    apply: (input) => Buffer.from(input.toString('base64'), 'latin1'),
-    summary: 'base64-encode',
-  },
-  b64dec: { parameters: [], apply: b64dec, summary: 'base64-decode (standard or URL alphabet)' },
-  json: {
-    parameters: ['field'],
-    apply: jsonField,
-    summary: 'a field of a JSON value by dot-path, e.g. json "db.hosts.0"',
-  },
-  trim: { parameters: [], apply: trim, summary: 'remove leading and trailing whitespace' },
-  upper: {
-    parameters: [],
-    apply: (input) => Buffer.from(text(input, 'upper').toUpperCase(), 'utf8'),
-    summary: 'upper-case text',
-  },
-  lower: {
-    parameters: [],
-    apply: (input) => Buffer.from(text(input, 'lower').toLowerCase(), 'utf8'),
-    summary: 'lower-case text',
-  },
-  pem: {
-    parameters: ['type'],
-    check: checkPemType,
-    apply: pem(false),
-    summary: 'all PEM blocks of a type, e.g. pem "CERTIFICATE"',
-  },
-  pemFirst: {
-    parameters: ['type'],
-    check: checkPemType,
-    apply: pem(true),
-    summary: 'the first PEM block of a type, e.g. pemFirst "CERTIFICATE" (a leaf)',
-  },
-  urlencode: {
-    parameters: [],
-    apply: urlencode,
-    summary: 'percent-encode all but A-Z a-z 0-9 - . _ ~ (for URLs and connection strings)',
-  },
-  quote: {
-    parameters: [],
-    apply: (input) => Buffer.from(JSON.stringify(text(input, 'quote')), 'utf8'),
-    summary: 'a double-quoted, escaped string for JSON or YAML',
-  },
-};
+// Maps: function names come from templates, and `toString` must not find Object's.
+export const FUNCTIONS: ReadonlyMap<string, TemplateFunction> = new Map<string, TemplateFunction>([
+  [
+    'b64enc',
+    {
+      parameters: [],
+      apply: (input) => Buffer.from(input.toString('base64'), 'latin1'),
+      summary: 'base64-encode',
+    },
+  ],
+  [
+    'b64dec',
+    { parameters: [], apply: b64dec, summary: 'base64-decode (standard or URL alphabet)' },
+  ],
+  [
+    'json',
+    {
+      parameters: ['field'],
+      apply: jsonField,
+      summary: 'a field of a JSON value by dot-path, e.g. json "db.hosts.0"',
+    },
+  ],
+  ['trim', { parameters: [], apply: trim, summary: 'remove leading and trailing whitespace' }],
+  [
+    'upper',
+    {
+      parameters: [],
+      apply: (input) => Buffer.from(text(input, 'upper').toUpperCase(), 'utf8'),
+      summary: 'upper-case text',
+    },
+  ],
+  [
+    'lower',
+    {
+      parameters: [],
+      apply: (input) => Buffer.from(text(input, 'lower').toLowerCase(), 'utf8'),
+      summary: 'lower-case text',
+    },
+  ],
+  [
+    'pem',
+    {
+      parameters: ['type'],
+      check: checkPemType,
+      apply: pem(false),
+      summary: 'all PEM blocks of a type, e.g. pem "CERTIFICATE"',
+    },
+  ],
+  [
+    'pemFirst',
+    {
+      parameters: ['type'],
+      check: checkPemType,
+      apply: pem(true),
+      summary: 'the first PEM block of a type, e.g. pemFirst "CERTIFICATE" (a leaf)',
+    },
+  ],
+  [
+    'urlencode',
+    {
+      parameters: [],
+      apply: urlencode,
+      summary: 'percent-encode all but A-Z a-z 0-9 - . _ ~ (for URLs and connection strings)',
+    },
+  ],
+  [
+    'quote',
+    {
+      parameters: [],
+      apply: (input) => Buffer.from(JSON.stringify(text(input, 'quote')), 'utf8'),
+      summary: 'a double-quoted, escaped string for JSON or YAML',
+    },
+  ],
+]);
 
 /** Names people bring from Go templates, Sprig and Helm. */
-export const FUNCTION_ALIASES: Readonly<Record<string, string>> = {
-  base64: 'b64enc',
-  b64encode: 'b64enc',
-  base64encode: 'b64enc',
-  b64decode: 'b64dec',
-  base64decode: 'b64dec',
-  fromJson: 'json',
-  toUpper: 'upper',
-  toLower: 'lower',
-  trimSpace: 'trim',
-  urlquery: 'urlencode',
-};
+export const FUNCTION_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['base64', 'b64enc'],
+  ['b64encode', 'b64enc'],
+  ['base64encode', 'b64enc'],
+  ['b64decode', 'b64dec'],
+  ['base64decode', 'b64dec'],
+  ['fromJson', 'json'],
+  ['toUpper', 'upper'],
+  ['toLower', 'lower'],
+  ['trimSpace', 'trim'],
+  ['urlquery', 'urlencode'],
+]);

@@ -35,13 +35,13 @@ type Token =
   | { readonly kind: 'pipe'; readonly at: number };
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
-const ESCAPES: Readonly<Record<string, string>> = {
-  '"': '"',
-  '\\': '\\',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-};
+const ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ['\\', '\\'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
+]);
 
 class Parser {
   readonly source: string;
@@ -143,7 +143,7 @@ class Parser {
         value += char;
         continue;
       }
-      const escaped = ESCAPES[this.source[this.offset] ?? ''];
+      const escaped = ESCAPES.get(this.source[this.offset] ?? '');
       if (escaped === undefined) {
         this.fail(this.offset - 1, 'unknown escape in string (use \\" \\\\ \\n \\r or \\t)');
       }
@@ -176,9 +176,9 @@ class Parser {
       return { kind: 'operand', operand: this.operand(head), at: head.at };
     }
     if (head.name === 'index') return this.parseIndex(head.at, args, first);
-    const fn = FUNCTIONS[head.name];
+    const fn = FUNCTIONS.get(head.name);
     if (!fn) {
-      const hint = FUNCTION_ALIASES[head.name] ?? closest(head.name, Object.keys(FUNCTIONS));
+      const hint = FUNCTION_ALIASES.get(head.name) ?? closest(head.name, FUNCTIONS.keys());
       const suggestion = hint ? ` (did you mean ${hint}?)` : '';
       this.fail(head.at, `unknown function ${head.name}${suggestion}`);
     }

@@ -98,7 +98,7 @@ function evaluate(
     } else if (command.kind === 'index') {
       current = lookup(template, values, command.name, command.at, `index . "${command.name}"`);
     } else {
-      const fn = FUNCTIONS[command.name];
+      const fn = FUNCTIONS.get(command.name);
       const input = command.input ? evaluateOperand(template, values, command.input) : current;
       try {
         if (!fn) throw new FunctionError(`unknown function ${command.name}`);
@@ -136,7 +136,5 @@ export function renderTemplate(
 /** Function names and one-line descriptions, for documentation and error hints. */
 export const TEMPLATE_FUNCTIONS: Readonly<Record<string, string>> = {
   index: 'a value whose name is not a plain identifier: index . "db-password"',
-  ...Object.fromEntries(
-    Object.entries(FUNCTIONS).map(([name, fn]): [string, string] => [name, fn.summary]),
-  ),
+  ...Object.fromEntries([...FUNCTIONS].map(([name, fn]): [string, string] => [name, fn.summary])),
 };

@@ -39,19 +39,20 @@ const dockerConfigJson: Check = (data) => {
   return undefined;
 };
 
-const checks: Readonly<Record<string, Check>> = {
-  'kubernetes.io/tls': requireKeys('tls.crt', 'tls.key'),
-  'kubernetes.io/dockerconfigjson': dockerConfigJson,
-  'kubernetes.io/dockercfg': requireKeys('.dockercfg'),
-  'kubernetes.io/basic-auth': requireOneOf('username', 'password'),
-  'kubernetes.io/ssh-auth': requireKeys('ssh-privatekey'),
-};
+// A Map: the type is the user's text ("constructor" is a type, not Object's constructor).
+const checks: ReadonlyMap<string, Check> = new Map([
+  ['kubernetes.io/tls', requireKeys('tls.crt', 'tls.key')],
+  ['kubernetes.io/dockerconfigjson', dockerConfigJson],
+  ['kubernetes.io/dockercfg', requireKeys('.dockercfg')],
+  ['kubernetes.io/basic-auth', requireOneOf('username', 'password')],
+  ['kubernetes.io/ssh-auth', requireKeys('ssh-privatekey')],
+]);
 
 /** Undefined when the data fits the Secret type; otherwise what is wrong, without any value. */
 export function checkSecretType(
   type: string,
   data: ReadonlyMap<string, Buffer>,
 ): TypeProblem | undefined {
-  const problem = checks[type]?.(data);
+  const problem = checks.get(type)?.(data);
   return problem === undefined ? undefined : { message: `a Secret of type ${type} ${problem}` };
 }

@@ -196,8 +196,9 @@ describe('per-namespace workload identity', () => {
   it('reads exactly what each namespace identity was granted', async () => {
     const paymentsIdentity = await resolve(payments, { serviceAccountName: 'reader' });
     const ordersIdentity = await resolve(orders, { serviceAccountName: 'reader' });
-    expect(paymentsIdentity.key).toBe(`sa:${payments}/reader:${paymentsApp.clientId}`);
-    expect(ordersIdentity.key).toBe(`sa:${orders}/reader:${ordersApp.clientId}`);
+    const entra = `${azure.tenantId}@${new URL(azure.authorityHost).host}`;
+    expect(paymentsIdentity.key).toBe(`sa:${payments}/reader:${paymentsApp.clientId}@${entra}`);
+    expect(ordersIdentity.key).toBe(`sa:${orders}/reader:${ordersApp.clientId}@${entra}`);
 
     expect(await read(paymentsIdentity, 'payments-kv', 'db-password')).toMatch(/^payments-db-/);
     expect(await read(ordersIdentity, 'orders-kv', 'db-password')).toMatch(/^orders-db-/);

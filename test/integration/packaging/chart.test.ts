@@ -181,9 +181,24 @@ describe('helm template applied with server-side dry run', () => {
       'RoleBinding',
       'Service',
       'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+      'ValidatingAdmissionPolicyBinding',
     ]);
     const out = await kubectlWithManifest(info, ['apply', '--dry-run=server'], manifest);
     expect(out).toContain('deployment.apps/kvsync created (server dry run)');
+    // The API server compiled the policies' CEL.
+    expect(out).toContain(
+      'validatingadmissionpolicy.admissionregistration.k8s.io/kvsync-secrets created (server dry run)',
+    );
+    // Secure by default: kvsync's own identity serves its own namespace only.
+    const deployment = documents(manifest).find((d) => d.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: ContainerSpec[] } } };
+    };
+    expect(deployment.spec.template.spec.containers[0]!.args).toContain(
+      `--default-identity-namespaces=${namespace}`,
+    );
   });
 
   it('non-default values: every object is accepted, including the optional ones', async () => {
@@ -210,6 +225,10 @@ describe('helm template applied with server-side dry run', () => {
         `Service ${namespace}`,
         `ServiceAccount ${namespace}`,
         `ServiceMonitor ${namespace}`,
+        'ValidatingAdmissionPolicy ',
+        'ValidatingAdmissionPolicy ',
+        'ValidatingAdmissionPolicyBinding ',
+        'ValidatingAdmissionPolicyBinding ',
       ].sort(),
     );
     const out = await kubectlWithManifest(info, ['apply', '--dry-run=server'], manifest);
@@ -385,13 +404,21 @@ describe('kubectl apply of crds/ and deploy/', () => {
       'RoleBinding',
       'Service',
       'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+      'ValidatingAdmissionPolicyBinding',
     ]);
+    const clusterScoped = [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Namespace',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ];
     for (const doc of docs) {
-      if (
-        !['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Namespace'].includes(
-          doc.kind,
-        )
-      ) {
+      if (!clusterScoped.includes(doc.kind)) {
         expect(doc.metadata.namespace, `${doc.kind} ${doc.metadata.name}`).toBe('kvsync-system');
       }
       expect(doc.metadata.labels ?? {}).not.toHaveProperty('helm.sh/chart');
@@ -432,6 +459,9 @@ describe('kubectl apply of crds/ and deploy/', () => {
       const out = await kubectl('apply', '-k', dir);
       expect(out).toContain(`deployment.apps/kvsync${suffix} created`);
       expect(out).toContain(`clusterrolebinding.rbac.authorization.k8s.io/kvsync${suffix} created`);
+      expect(out).toContain(
+        `validatingadmissionpolicybinding.admissionregistration.k8s.io/kvsync-secrets${suffix} created`,
+      );
       const binding = await kc
         .makeApiClient(RbacAuthorizationV1Api)
         .readClusterRoleBinding({ name: `kvsync${suffix}` });
@@ -446,6 +476,10 @@ describe('kubectl apply of crds/ and deploy/', () => {
         '--ignore-not-found',
         `clusterrolebinding/kvsync${suffix}`,
         `clusterrole/kvsync${suffix}`,
+        ...['token-requests', 'secrets'].flatMap((policy) => [
+          `validatingadmissionpolicybinding/kvsync-${policy}${suffix}`,
+          `validatingadmissionpolicy/kvsync-${policy}${suffix}`,
+        ]),
       );
       await rm(dir, { recursive: true, force: true });
       await deleteTestNamespace(kc, ns);

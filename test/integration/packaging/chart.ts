@@ -5,10 +5,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { ControlPlaneInfo } from '../../support/control-plane.ts';
-import { kubeConfigFrom, runTool, serviceAccountToken } from '../../support/kube.ts';
+import { kubeConfigFrom, runTool, serviceAccountToken, waitFor } from '../../support/kube.ts';
 
 export const chartDir = fileURLToPath(new URL('../../../charts/kvsync', import.meta.url));
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -82,13 +82,14 @@ export interface ChartRbac {
   /** The ClusterRole (and binding) name, or undefined with watchNamespaces. */
   clusterRoleName: string | undefined;
   leaseName: string;
-  /** Deletes the cluster-scoped objects; the namespaced ones go with their namespace. */
+  /** Deletes the cluster-scoped objects (ClusterRole, admission policies); the namespaced ones
+   * go with their namespace. */
   remove(): Promise<void>;
 }
 
 /**
- * Renders the chart's ServiceAccount and RBAC templates (default values plus `values`) into
- * `namespace` under a unique release name and applies them for real.
+ * Renders the chart's ServiceAccount, RBAC and admission policy templates (default values plus
+ * `values`) into `namespace` under a unique release name and applies them for real.
  */
 export async function applyChartRbac(
   info: Info,
@@ -97,6 +98,8 @@ export async function applyChartRbac(
 ): Promise<ChartRbac> {
   // Contains "kvsync", so the chart uses the release name as is for every object.
   const release = `kvsync-${randomBytes(3).toString('hex')}`;
+  const policies =
+    (values?.admissionPolicies as { enabled?: boolean } | undefined)?.enabled ?? true;
   const manifest = await helmTemplate(info, {
     release,
     namespace,
@@ -106,10 +109,17 @@ export async function applyChartRbac(
       'templates/serviceaccount.yaml',
       '--show-only',
       'templates/rbac.yaml',
+      ...(policies ? ['--show-only', 'templates/admission-policies.yaml'] : []),
     ],
   });
   await kubectlWithManifest(info, ['apply'], manifest);
   const clusterScoped = !(values?.watchNamespaces as string[] | undefined)?.length;
+  const policyObjects = policies
+    ? ['token-requests', 'secrets'].flatMap((policy) => [
+        `validatingadmissionpolicybinding/${release}-${policy}`,
+        `validatingadmissionpolicy/${release}-${policy}`,
+      ])
+    : [];
   return {
     release,
     namespace,
@@ -117,13 +127,11 @@ export async function applyChartRbac(
     clusterRoleName: clusterScoped ? release : undefined,
     leaseName: release,
     remove: async () => {
-      if (!clusterScoped) return;
-      await runTool(info, 'kubectl', [
-        'delete',
-        '--ignore-not-found',
-        `clusterrolebinding/${release}`,
-        `clusterrole/${release}`,
-      ]);
+      const roles = clusterScoped
+        ? [`clusterrolebinding/${release}`, `clusterrole/${release}`]
+        : [];
+      if (roles.length + policyObjects.length === 0) return;
+      await runTool(info, 'kubectl', ['delete', '--ignore-not-found', ...roles, ...policyObjects]);
     },
   };
 }
@@ -167,4 +175,35 @@ export async function chartServiceAccountKubeConfig(
     currentContext: 'kvsync-test',
   });
   return kc;
+}
+
+/**
+ * Waits until the chart's admission policies refuse `kc` (kvsync's ServiceAccount): the API server
+ * loads policies through an informer, so they take effect a moment after they are created. Probes
+ * with a dry-run create of a service-account-token Secret in `namespace`, which RBAC allows there.
+ */
+export async function waitForAdmissionPolicies(kc: KubeConfig, namespace: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    async () => {
+      try {
+        await core.createNamespacedSecret({
+          namespace,
+          dryRun: 'All',
+          body: {
+            metadata: {
+              name: 'kvsync-policy-probe',
+              annotations: { 'kubernetes.io/service-account.name': 'default' },
+            },
+            type: 'kubernetes.io/service-account-token',
+          },
+        });
+        return false;
+      } catch (error) {
+        if ((error as { code?: number }).code !== 403) throw error;
+        return String((error as { body?: unknown }).body).includes('admission policy');
+      }
+    },
+    { description: "the chart's admission policies to be in effect" },
+  );
 }

@@ -1,7 +1,8 @@
-// kvsync run with exactly the Helm chart's permissions (a token of the chart's ServiceAccount, bound
-// by the chart's ClusterRole and Role) through full syncs: a secret, a certificate, a per-namespace
-// workload identity (TokenRequest) and events. Proves the chart grants enough; chart.test.ts and
-// rbac.test.ts prove it grants no more.
+// kvsync run with exactly the Helm chart's permissions (a token of the chart's ServiceAccount,
+// bound by the chart's ClusterRole and Role, fenced by its admission policies) through full syncs:
+// a secret, a certificate, a per-namespace workload identity (TokenRequest) and events. Proves the
+// chart grants enough; chart.test.ts, rbac.test.ts and admission-policies.test.ts prove it grants
+// no more.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createIdentityResolver } from '../../../src/identity/resolver.ts';
@@ -18,7 +19,12 @@ import {
   startSyncEnvironment,
   waitForReady,
 } from '../../support/kvsync.ts';
-import { applyChartRbac, chartServiceAccountKubeConfig, type ChartRbac } from './chart.ts';
+import {
+  applyChartRbac,
+  chartServiceAccountKubeConfig,
+  waitForAdmissionPolicies,
+  type ChartRbac,
+} from './chart.ts';
 
 const password = 'rbac-sync-password-6e1f';
 
@@ -34,6 +40,8 @@ describe("kvsync with the chart's permissions", () => {
     operatorNamespace = await createTestNamespace(admin, 'rbac-op');
     rbac = await applyChartRbac(info, operatorNamespace);
     const chartKc = await chartServiceAccountKubeConfig(info, rbac);
+    // kvsync runs fenced by the chart's admission policies, as installed by default.
+    await waitForAdmissionPolicies(chartKc, operatorNamespace);
     env = await startSyncEnvironment(info, {
       prefix: 'rbac-sync',
       identities: (azure) =>

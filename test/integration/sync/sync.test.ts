@@ -158,7 +158,10 @@ describe('sync of Key Vault secrets into a Secret', () => {
     const core = env.kc.makeApiClient(CoreV1Api);
     await core.createNamespacedSecret({
       namespace: env.namespace,
-      body: { metadata: { name: 'shared' }, stringData: { existing: 'stays' } },
+      body: {
+        metadata: { name: 'shared', annotations: { 'kvsync.io/merge-from': 'merger' } },
+        stringData: { existing: 'stays' },
+      },
     });
     await applyVaultSecret(env.kc, env.namespace, 'merger', {
       vault: { url: vaultUrl },

@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       metricsAddress: ':8080',
       healthAddress: ':8081',
       objectExpiryMetric: true,
+      maxVaultMetricLabels: 100,
       logLevel: 'info',
       shutdownTimeoutMs: 25_000,
     } satisfies Partial<Config>);
@@ -81,6 +82,7 @@ describe('loadConfig', () => {
     ['metrics-address', '127.0.0.1:9090', { metricsAddress: '127.0.0.1:9090' }],
     ['health-address', '[::1]:0', { healthAddress: '[::1]:0' }],
     ['object-expiry-metric', 'false', { objectExpiryMetric: false }],
+    ['max-vault-metric-labels', '20', { maxVaultMetricLabels: 20 }],
     ['log-level', 'debug', { logLevel: 'debug' }],
     ['shutdown-timeout', '1m30s', { shutdownTimeoutMs: 90_000 }],
     [

@@ -105,11 +105,13 @@ describe('ServiceAccount identity', () => {
     'azure.workload.identity/tenant-id': appTenantId,
   };
 
-  it("uses the ServiceAccount's annotations and is keyed by namespace, name and client id", async () => {
+  it("uses the ServiceAccount's annotations and is keyed by the whole identity", async () => {
     const { kubernetes, resolve } = setup({ defaultIdentityNamespaces: [] });
     kubernetes.addServiceAccount('payments', 'payments-app', annotated);
     const identity = await resolve('payments', { serviceAccountName: 'payments-app' });
-    expect(identity.key).toBe(`sa:payments/payments-app:${appClientId}`);
+    expect(identity.key).toBe(
+      `sa:payments/payments-app:${appClientId}@${appTenantId}@login.microsoftonline.com`,
+    );
     expect(innerCredential(identity)).toBeInstanceOf(ClientAssertionCredential);
     expect(identity.hints).toMatchObject({
       clientId: appClientId,
@@ -140,6 +142,26 @@ describe('ServiceAccount identity', () => {
     expect(payments.credential).not.toBe(orders.credential);
   });
 
+  it('gives another tenant or authority its own key and credential: nothing cached is shared', async () => {
+    const { kubernetes, resolve } = setup();
+    kubernetes.addServiceAccount('payments', 'app', annotated);
+    const first = await resolve('payments', { serviceAccountName: 'app' });
+    const otherTenant = await resolve('payments', {
+      serviceAccountName: 'app',
+      tenantId: operatorTenantId,
+    });
+    expect(otherTenant.key).not.toBe(first.key);
+    expect(otherTenant.credential).not.toBe(first.credential);
+    expect((await resolve('payments', { serviceAccountName: 'app' })).key).toBe(first.key);
+
+    const sovereign = setup({ azureOptions: { authorityHost: 'https://login.chinacloudapi.cn' } });
+    sovereign.kubernetes.addServiceAccount('payments', 'app', annotated);
+    const elsewhere = await sovereign.resolve('payments', { serviceAccountName: 'app' });
+    expect(elsewhere.key).toBe(
+      `sa:payments/app:${appClientId}@${appTenantId}@login.chinacloudapi.cn`,
+    );
+  });
+
   it('reads the ServiceAccount in the VaultSecret own namespace only', async () => {
     const { kubernetes, resolve } = setup();
     kubernetes.addServiceAccount('payments', 'app', annotated);
@@ -155,7 +177,9 @@ describe('ServiceAccount identity', () => {
       serviceAccountName: 'app',
       clientId: otherClientId,
     });
-    expect(identity.key).toBe(`sa:payments/app:${otherClientId}`);
+    expect(identity.key).toBe(
+      `sa:payments/app:${otherClientId}@${appTenantId}@login.microsoftonline.com`,
+    );
     expect(identity.hints?.tenantId).toBe(appTenantId);
   });
 

@@ -291,6 +291,15 @@ const cases: Case[] = [
     message: /workload identity is not set up/,
   },
   {
+    name: "a credential of another tenant than the vault's (a wrong tenantId)",
+    err: new CredentialUnavailableError(
+      'The current credential is not configured to acquire tokens for tenant 72f988bf-0000-4000-8000-00000000cafe. To enable acquiring tokens for this tenant add it to the AdditionallyAllowedTenants on the credential options, or add "*" to AdditionallyAllowedTenants to allow acquiring tokens for any tenant.',
+    ),
+    kind: 'Unauthenticated',
+    message:
+      /^the vault belongs to tenant 72f988bf-0000-4000-8000-00000000cafe, but the identity is in tenant t-1: set spec\.vault\.identity\.tenantId/,
+  },
+  {
     name: 'a chain of credentials that all failed',
     err: new AggregateAuthenticationError(
       [entraError(400, 700016, 'Application not found.')],

@@ -49,6 +49,16 @@ describe('createMetrics', () => {
     }
   });
 
+  it('keeps the first maxVaultLabels vault hosts as labels and counts later ones as other', () => {
+    const metrics = createMetrics({ defaultMetrics: false, maxVaultLabels: 2 });
+    const labels = ['a.vault.azure.net', 'b.vault.azure.net', 'c.vault.azure.net'].map((host) =>
+      metrics.vaultLabel(host),
+    );
+    expect(labels).toEqual(['a.vault.azure.net', 'b.vault.azure.net', 'other']);
+    expect(metrics.vaultLabel('a.vault.azure.net')).toBe('a.vault.azure.net');
+    expect(metrics.vaultLabel('d.vault.azure.net')).toBe('other');
+  });
+
   it('exports no expiry gauge when opted out', async () => {
     const metrics = createMetrics({ defaultMetrics: false, objectExpiry: false });
     metrics.setObjectExpiries(app, [{ name: 'a', kind: 'secret', expiresOn: in2030 }]);
