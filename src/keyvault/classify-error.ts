@@ -231,8 +231,9 @@ function isTimeout(err: unknown): boolean {
 
 function entraStatus(err: unknown): number {
   for (const e of causeChain(err)) {
-    const status = (e as { statusCode?: unknown; status?: unknown }).statusCode;
-    if (typeof status === 'number' && status > 0) return status;
+    // @azure/identity's errors say `statusCode`; MSAL's ServerError (client secrets) `status`.
+    const { statusCode, status } = e as { statusCode?: unknown; status?: unknown };
+    for (const code of [statusCode, status]) if (typeof code === 'number' && code > 0) return code;
   }
   return 0;
 }

@@ -5,7 +5,7 @@
 // (the shared one must stay up for the other test files). Throughout, a guard watches every Secret
 // kvsync manages and records any deletion or blanking; after each fault every VaultSecret must be
 // Ready again with the vault's current values, and each rotation must be announced exactly once.
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { group, plural, version, type VaultSecret } from '../../../src/api/vault-secret.ts';
 import type { FakeVault } from '../../support/azure/index.ts';
@@ -26,7 +26,6 @@ import {
   startOperationsEnvironment,
   type OperationsEnvironment,
 } from './environment.ts';
-import { CoreV1Api } from '@kubernetes/client-node';
 
 const COUNT = 200;
 const NAMES = Array.from({ length: COUNT }, (_, i) => `s-${String(i).padStart(3, '0')}`);
@@ -138,6 +137,9 @@ describe('kvsync when the control plane fails', () => {
     expect(running, 'kvsync is still running').toBe(true);
   };
 
+  const namespaceEvents = async () =>
+    (await env.kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: env.namespace })).items;
+
   const restart = async (component: ComponentName): Promise<void> => {
     await cp.stopComponent(component);
     await cp.startComponent(component);
@@ -231,6 +233,11 @@ describe('kvsync when the control plane fails', () => {
       env.azure.entra.failTokenRequests(undefined);
       expect(env.azure.entra.tokensIssued()).toBe(issued);
       expect(env.azure.entra.tokenRequests(), 'token requests refused').toBeGreaterThan(asked);
+      // The outage showed (the tokens expired), as an outage to wait out: never as a refused
+      // identity (Unauthenticated is Stalled, "needs a human").
+      const reasons = new Set((await namespaceEvents()).map((e) => e.reason));
+      expect(reasons).toContain('VaultError');
+      expect(reasons).not.toContain('Unauthenticated');
       await expectAllSynced();
       report(
         `Entra ID down ${seconds(ENTRA_OUTAGE_MS)}: all Ready ${since(downAt)} after it went down`,
