@@ -38,10 +38,12 @@ const ENTRA_OUTAGE_MS = 60_000;
 /** Entra ID's tokens live an hour; here they are always within the SDK's 2-minute refresh window. */
 const TOKEN_LIFETIME_SECONDS = 30;
 /**
- * A lost Lease is section 3's test (lost-lease.test.ts). Here one process must live through each
- * fault, so that what recovers is its informers, queue and caches, not a fresh start.
+ * A lost Lease is lost-lease.test.ts's subject. Here one process must live through each fault, so
+ * that what recovers is its informers, queue and caches, not a fresh start. A renewal sent while
+ * etcd is down hangs in the API server for its 60 s request timeout, so the renew deadline must
+ * outlast the etcd outage plus that.
  */
-const LEASE_FLAGS = ['--lease-duration=90s', '--renew-deadline=60s', '--retry-period=2s'];
+const LEASE_FLAGS = ['--lease-duration=180s', '--renew-deadline=120s', '--retry-period=2s'];
 const RECOVERY_TIMEOUT_MS = 180_000;
 
 interface Expected {

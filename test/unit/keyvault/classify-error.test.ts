@@ -331,6 +331,12 @@ const cases: Case[] = [
     message: /Entra ID is unreachable or busy/,
   },
   {
+    name: "Entra ID's transient error (AADSTS90033) without a status",
+    err: msalRefusal(90033, 'A transient error has occurred. Please try again.'),
+    kind: 'Transient',
+    message: /Entra ID is unreachable or busy/,
+  },
+  {
     name: '400 bad request',
     err: kvError(400, { code: 'BadParameter', message: 'bad' }),
     kind: 'Invalid',
