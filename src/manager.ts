@@ -63,6 +63,11 @@ export interface Manager {
   ready(): boolean;
   /** Stop taking work, finish in-flight reconciles within the deadline, stop watches. */
   stop(deadlineMs?: number): Promise<void>;
+  /**
+   * Leadership is lost: abort every in-flight Kubernetes write and Azure call now and start
+   * nothing new. The process is expected to exit right after.
+   */
+  abort(reason: Error): void;
 }
 
 export function startManager(options: ManagerOptions): Manager {
@@ -109,6 +114,8 @@ export function startManager(options: ManagerOptions): Manager {
         ...(options.secretClientOptions
           ? { clientOptions: options.secretClientOptions(vaultUrl) }
           : {}),
+        // Reads are shared by reconciles, so they stop with all of them, not with one.
+        signal: controller.signal,
         onRequest: ({ vault: host, operation, code, durationSeconds }) => {
           const vault = metrics.vaultLabel(host);
           metrics.vaultRequests.inc({ vault, operation, code });
@@ -189,14 +196,14 @@ export function startManager(options: ManagerOptions): Manager {
   });
 
   const controller: Controller = new Controller({
-    reconcile: (key) => reconciler.reconcile(key),
+    reconcile: (key, { signal }) => reconciler.reconcile(key, signal),
     workers: options.workers,
     waitFor: [vaultSecrets, secrets],
     onReconcile: (event) => {
       metrics.reconcileTotal.inc({ result: event.result });
       metrics.reconcileDuration.observe(event.durationMs / 1000);
       metrics.workqueueDepth.set(controller.queue.depth);
-      if (event.result === 'error') {
+      if (event.result === 'error' && !controller.signal.aborted) {
         log.warn(
           { vaultsecret: event.key, retries: event.retries, err: errorMessage(event.error) },
           'reconcile failed; retrying with backoff',
@@ -255,6 +262,11 @@ export function startManager(options: ManagerOptions): Manager {
       await restarter.markersWritten();
       pool.stop();
       await Promise.all([vaultSecrets.stop(), secrets.stop()]);
+    },
+    abort(reason) {
+      controller.abort(reason);
+      restarter.stop();
+      pool.stop();
     },
   };
 }

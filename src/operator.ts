@@ -1,9 +1,10 @@
 // One replica's life: with leader election it campaigns for the Lease and runs the manager only
-// while it leads; without, it runs the manager at once. A replica that loses the Lease stops work
-// and asks to exit non-zero (as client-go's OnStoppedLeading does), so its pod restarts with
-// clean caches and queues rather than reconciling next to the new leader. `shutdown()` is the
-// SIGTERM path: stop taking work, let in-flight reconciles finish, then release the Lease so a
-// standby takes over at once.
+// while it leads; without, it runs the manager at once. A replica that loses the Lease aborts every
+// in-flight Kubernetes write and Azure call at once and asks to exit non-zero (as
+// controller-runtime does), so nothing is written after another replica took over and its pod
+// restarts with clean caches and queues. `shutdown()` is the SIGTERM path: stop taking work, let
+// in-flight reconciles finish up to the shutdown timeout (then abort them), then release the Lease
+// so a standby takes over at once.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Manager, ManagerOptions } from './manager.ts';
@@ -49,9 +50,6 @@ export interface Operator {
   /** Stop taking work, finish in-flight reconciles within the timeout, release the Lease. */
   shutdown(): Promise<void>;
 }
-
-/** How long a replica that lost the Lease gives in-flight reconciles: another may lead already. */
-const LOST_LEASE_STOP_MS = 1_000;
 
 export function runOperator(options: OperatorOptions): Operator {
   const { log, metrics } = options;
@@ -104,9 +102,15 @@ export function runOperator(options: OperatorOptions): Operator {
       },
       onStoppedLeading: (reason) => {
         metrics.leader.set(0);
-        if (reason === 'released' || stopping) return;
-        log.error({ lease }, 'lost the Lease; stopping work and exiting so the pod restarts clean');
-        stopping = stopAfterLoss();
+        if (reason === 'released') return;
+        // Also during a SIGTERM shutdown: its in-flight reconciles must not write either.
+        log.error(
+          { lease },
+          'lost the Lease; aborting all work and exiting so the pod restarts clean',
+        );
+        manager?.abort(new Error('lost the Lease'));
+        stopping ??= Promise.resolve();
+        fail('lost-lease');
       },
       onNewLeader: (holder) => {
         if (holder !== settings.identity)
@@ -117,15 +121,6 @@ export function runOperator(options: OperatorOptions): Operator {
     });
     log.info({ lease, identity: settings.identity }, 'campaigning for the Lease');
     void elector.run();
-  }
-
-  async function stopAfterLoss(): Promise<void> {
-    try {
-      await manager?.stop(LOST_LEASE_STOP_MS);
-    } catch (error) {
-      log.warn({ err: errorMessage(error) }, 'stopping after the lost Lease failed');
-    }
-    fail('lost-lease');
   }
 
   async function gracefulStop(): Promise<void> {

@@ -200,10 +200,11 @@ export function createVaultBudget(options: VaultBudgetOptions = {}): VaultBudget
   return { acquire, throttled, succeeded, pausedUntil };
 }
 
-function abortReason(signal: AbortSignalLike): Error {
+/** The signal's reason as an Error (an AbortError when the reason is not one). */
+export function abortReason(signal: AbortSignalLike): Error {
   const reason = (signal as { reason?: unknown }).reason;
   if (reason instanceof Error) return reason;
-  const error = new Error('the wait for a Key Vault request budget token was aborted', {
+  const error = new Error('the wait for a Key Vault request or token was aborted', {
     cause: reason,
   });
   error.name = 'AbortError';

@@ -32,6 +32,12 @@ const NETWORK_CODES = new Set([
   'REQUEST_SEND_ERROR',
 ]);
 
+/**
+ * Entra ID's "try again" (OAuth `temporarily_unavailable`): an outage to wait out, whatever status
+ * the error that carries it kept; never a refusal for a human to fix.
+ */
+const TRANSIENT_ENTRA_CODES = new Set(['AADSTS90033']);
+
 export function classifyVaultError(
   err: unknown,
   objectName?: string,
@@ -43,17 +49,18 @@ export function classifyVaultError(
 
   // A token that could not be had: Entra ID refused, or was unreachable.
   if (isIdentityError(err) || findEntraCode(err) !== undefined) {
-    if (isNetworkFailure(err) || entraStatus(err) >= 500 || entraStatus(err) === 429) {
+    const status = entraStatus(err);
+    const retryable = TRANSIENT_ENTRA_CODES.has(findEntraCode(err) ?? '');
+    if (retryable || isNetworkFailure(err) || status >= 500 || status === 429) {
       return new VaultError(
         'Transient',
         `could not get a token from Entra ID for ${subject}: Entra ID is unreachable or busy`,
         base,
       );
     }
-    const statusCode = entraStatus(err);
     return new VaultError('Unauthenticated', describeEntraError(err, hints), {
       ...base,
-      ...(statusCode > 0 ? { statusCode } : {}),
+      ...(status > 0 ? { statusCode: status } : {}),
     });
   }
 
@@ -231,8 +238,9 @@ function isTimeout(err: unknown): boolean {
 
 function entraStatus(err: unknown): number {
   for (const e of causeChain(err)) {
-    const status = (e as { statusCode?: unknown; status?: unknown }).statusCode;
-    if (typeof status === 'number' && status > 0) return status;
+    // @azure/identity's errors say `statusCode`; MSAL's ServerError (client secrets) `status`.
+    const { statusCode, status } = e as { statusCode?: unknown; status?: unknown };
+    for (const code of [statusCode, status]) if (typeof code === 'number' && code > 0) return code;
   }
   return 0;
 }

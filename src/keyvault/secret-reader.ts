@@ -50,6 +50,12 @@ export interface SecretReaderOptions {
   readonly requestTimeoutMs?: number;
   /** Makes Entra ID refusals say exactly which federated credential is missing. */
   readonly identityHints?: IdentityHints;
+  /**
+   * Aborts every request of this reader: budget waits, token requests and Key Vault calls (the
+   * Lease was lost, or the shutdown deadline passed). Reads are shared by the reconciles of one
+   * manager, so the signal is the manager's, not one reconcile's.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Key Vault object names and versions; checked before they become part of a request path. */
@@ -80,7 +86,10 @@ export function createSecretReader(options: SecretReaderOptions): VaultReader {
     async getSecret(name: string, version?: string): Promise<SecretValue> {
       checkName(name, version);
       try {
-        const secret = await client.getSecret(name, version === undefined ? {} : { version });
+        const secret = await client.getSecret(name, {
+          abortSignal: options.signal,
+          ...(version === undefined ? {} : { version }),
+        });
         if (secret.value === undefined || secret.properties.version === undefined) {
           throw new VaultError('Invalid', `Key Vault returned secret "${name}" without a value`, {
             objectName: name,
@@ -97,7 +106,9 @@ export function createSecretReader(options: SecretReaderOptions): VaultReader {
     },
 
     async *listSecretPages(): AsyncIterable<readonly ObjectProperties[]> {
-      const pages = client.listPropertiesOfSecrets().byPage({ maxPageSize: PAGE_SIZE });
+      const pages = client
+        .listPropertiesOfSecrets({ abortSignal: options.signal })
+        .byPage({ maxPageSize: PAGE_SIZE });
       while (true) {
         let page: IteratorResult<SecretProperties[]>;
         try {
@@ -161,6 +172,8 @@ function budgetPolicy(
   return {
     name: 'kvsyncVaultBudgetPolicy',
     async sendRequest(request, next): Promise<PipelineResponse> {
+      // The SDK fetches list pages after the first without call options, so without a signal.
+      request.abortSignal ??= options.signal;
       await budget.acquire(host, request.abortSignal);
       // Here, not per call: the SDK fetches list pages after the first without call options.
       if (!(request.timeout > 0)) request.timeout = timeoutMs;

@@ -15,7 +15,14 @@ export interface EventTarget {
 }
 
 export interface EventRecorder {
-  emit(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** `signal`, when given, aborts the request: nothing is sent once it is aborted. */
+  emit(
+    target: EventTarget,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    signal?: AbortSignal,
+  ): void;
 }
 
 export function kubeEventRecorder(
@@ -23,7 +30,7 @@ export function kubeEventRecorder(
   options: { component: string; instance: string; onError?: (error: unknown) => void },
 ): EventRecorder {
   return {
-    emit(target, type, reason, message) {
+    emit(target, type, reason, message, signal) {
       const now = new Date().toISOString();
       const namespace = target.metadata.namespace ?? 'default';
       kubeJson(kubeConfig, collectionPath({ apiVersion: 'v1', plural: 'events' }, namespace), {
@@ -50,7 +57,10 @@ export function kubeEventRecorder(
           lastTimestamp: now,
           count: 1,
         },
-      }).catch((error: unknown) => options.onError?.(error));
+        signal,
+      }).catch((error: unknown) => {
+        if (!signal?.aborted) options.onError?.(error);
+      });
     },
   };
 }

@@ -9,12 +9,13 @@ import { isNotFound } from './api-errors.ts';
 export const FIELD_MANAGER = 'kvsync';
 export const APPLY_PATCH = 'application/apply-patch+yaml';
 
+/** `signal` aborts the request: nothing is sent once it is aborted. */
 export interface SecretWriter {
-  read(namespace: string, name: string): Promise<V1Secret | undefined>;
-  create(secret: V1Secret): Promise<void>;
-  replace(secret: V1Secret): Promise<void>;
+  read(namespace: string, name: string, signal: AbortSignal): Promise<V1Secret | undefined>;
+  create(secret: V1Secret, signal: AbortSignal): Promise<void>;
+  replace(secret: V1Secret, signal: AbortSignal): Promise<void>;
   /** Server-side apply of kvsync's fields only (Merge), taking them over from other managers. */
-  apply(secret: V1Secret): Promise<void>;
+  apply(secret: V1Secret, signal: AbortSignal): Promise<void>;
 }
 
 const secrets = (namespace: string) =>
@@ -27,40 +28,44 @@ export function kubeSecretWriter(
   onWrite?: (verb: string) => void,
 ): SecretWriter {
   return {
-    async read(namespace, name) {
+    async read(namespace, name, signal) {
       try {
         return await kubeJson<V1Secret>(
           kubeConfig,
           `${secrets(namespace)}/${encodeURIComponent(name)}`,
+          { signal },
         );
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
     },
-    async create(secret) {
+    async create(secret, signal) {
       onWrite?.('create');
       await kubeJson(kubeConfig, secrets(secret.metadata!.namespace!), {
         method: 'POST',
         query: { fieldManager: FIELD_MANAGER },
         body: secret,
+        signal,
       });
     },
-    async replace(secret) {
+    async replace(secret, signal) {
       onWrite?.('update');
       await kubeJson(kubeConfig, secretPath(secret), {
         method: 'PUT',
         query: { fieldManager: FIELD_MANAGER },
         body: secret,
+        signal,
       });
     },
-    async apply(secret) {
+    async apply(secret, signal) {
       onWrite?.('apply');
       await kubeJson(kubeConfig, secretPath(secret), {
         method: 'PATCH',
         query: { fieldManager: FIELD_MANAGER, force: true },
         contentType: APPLY_PATCH,
         body: secret,
+        signal,
       });
     },
   };

@@ -7,12 +7,18 @@ import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import { APPLY_PATCH, FIELD_MANAGER } from './secret-writer.ts';
 
 export interface StatusWriter {
-  write(namespace: string, name: string, status: VaultSecretStatus): Promise<void>;
+  /** `signal` aborts the request: nothing is sent once it is aborted. */
+  write(
+    namespace: string,
+    name: string,
+    status: VaultSecretStatus,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 export function kubeStatusWriter(kubeConfig: KubeConfig, onWrite?: () => void): StatusWriter {
   return {
-    async write(namespace, name, status) {
+    async write(namespace, name, status, signal) {
       onWrite?.();
       const path = `${collectionPath({ apiVersion, plural }, namespace)}/${encodeURIComponent(name)}/status`;
       await kubeJson(kubeConfig, path, {
@@ -20,6 +26,7 @@ export function kubeStatusWriter(kubeConfig: KubeConfig, onWrite?: () => void): 
         query: { fieldManager: FIELD_MANAGER, force: true },
         contentType: APPLY_PATCH,
         body: { apiVersion, kind, metadata: { name, namespace }, status },
+        signal,
       });
     },
   };

@@ -11,7 +11,7 @@ export interface ReconcileResult {
 }
 
 export interface ReconcileContext {
-  /** Aborted when the controller stops and the shutdown deadline has passed. */
+  /** Aborted by `abort()`, or when `stop()`'s deadline has passed. */
   signal: AbortSignal;
 }
 
@@ -84,7 +84,7 @@ export class Controller {
   readonly #onReconcile: (event: ReconcileEvent) => void;
   /** Stops waiting for caches. */
   readonly #stopping = new AbortController();
-  /** Aborts in-flight reconciles once the stop deadline has passed. */
+  /** Aborts in-flight reconciles: at once (`abort()`), or once the stop deadline has passed. */
   readonly #cancelled = new AbortController();
   #workers: Array<Promise<void>> = [];
   #started = false;
@@ -99,6 +99,21 @@ export class Controller {
     this.#timers = options.timers ?? systemTimers;
     this.queue = options.queue ?? new WorkQueue({ timers: this.#timers });
     this.#onReconcile = options.onReconcile ?? (() => {});
+  }
+
+  /** The reconciles' signal, for work they share (e.g. Key Vault reads of several reconciles). */
+  get signal(): AbortSignal {
+    return this.#cancelled.signal;
+  }
+
+  /**
+   * Stops taking work and aborts in-flight reconciles now, without waiting for them: leadership
+   * was lost, so nothing may be written any more.
+   */
+  abort(reason: Error): void {
+    this.#stopping.abort(reason);
+    this.#cancelled.abort(reason);
+    this.queue.shutDown();
   }
 
   /** Queues `key` for reconciliation; use it as the informers' change handler. */

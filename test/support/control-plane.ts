@@ -3,6 +3,9 @@
 // ports in a temporary directory. Flags follow controller-runtime's envtest
 // (pkg/internal/testing/controlplane), plus what envtest leaves out: a controller manager for
 // garbage collection and namespace deletion, and issuer discovery open to unauthenticated callers.
+// Optionally an audit log of writes (who wrote which Secret, status, Event or Lease, and when), and
+// components that a test stops and starts again on the same ports (a private control plane only:
+// the shared one must stay up for every other test file).
 import { spawn, execFile } from 'node:child_process';
 import { generateKeyPair } from 'node:crypto';
 import { once } from 'node:events';
@@ -29,7 +32,11 @@ export interface ControlPlaneInfo {
   issuer: string;
   /** Directory holding kube-apiserver, kube-controller-manager, etcd, helm (and maybe kubectl). */
   binDir: string;
+  /** JSON lines of audit events (see `audit` in StartOptions); absent when auditing is off. */
+  auditLogPath?: string;
 }
+
+export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
 
 export interface ControlPlaneProcess {
   name: string;
@@ -42,11 +49,18 @@ export interface ControlPlaneProcess {
 export interface ControlPlane extends ControlPlaneInfo {
   /** Temporary directory with certificates, kubeconfigs, etcd data and logs. */
   dir: string;
-  processes: readonly ControlPlaneProcess[];
+  /** etcd's client URL, e.g. for compacting its history (`compactEtcd`). */
+  etcd: string;
+  /** The running processes (new pids after a restart). */
+  readonly processes: readonly ControlPlaneProcess[];
   /** How long start-up took, for reports; never assert on it. */
   startupMs: number;
-  /** Resolves with a description if a component dies before stop() was called. */
+  /** Resolves with a description if a component dies before stop() was called (not by stopComponent). */
   crashed: Promise<string>;
+  /** Stops one component (SIGTERM, as a node drain would), keeping its data and ports. */
+  stopComponent: (name: ComponentName) => Promise<void>;
+  /** Starts a stopped component again with the same flags and waits until it is ready. */
+  startComponent: (name: ComponentName) => Promise<void>;
   /** Stops everything (controller manager, API server, etcd) and removes `dir` if we made it. */
   stop: () => Promise<void>;
 }
@@ -64,9 +78,16 @@ export interface StartOptions {
    * of a kind created later are not collected for up to half a minute.
    */
   beforeControllers?: (info: ControlPlaneInfo) => Promise<void>;
+  /**
+   * Write an audit log of writes to Secrets, Events, VaultSecrets (and their status) and Leases at
+   * the Metadata level (never a value), to `auditLogPath`. Cheap: reads are not logged.
+   */
+  audit?: boolean;
 }
 
 const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
+const COMPONENTS: readonly string[] = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+const AUDIT_POLICY_FILE = 'audit-policy.yaml';
 const READY_TIMEOUT_MS = 90_000;
 const ATTEMPTS = 3;
 
@@ -84,6 +105,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         log,
         started,
         beforeControllers: options.beforeControllers,
+        audit: options.audit ?? false,
       });
     } catch (err) {
       // Free ports are picked before the servers bind them; another process can win the race.
@@ -103,6 +125,7 @@ interface LaunchOptions {
   log: (message: string) => void;
   started: number;
   beforeControllers: StartOptions['beforeControllers'];
+  audit: boolean;
 }
 
 async function launch({
@@ -112,6 +135,7 @@ async function launch({
   log,
   started,
   beforeControllers,
+  audit,
 }: LaunchOptions): Promise<ControlPlane> {
   const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const processes: Supervised[] = [];
@@ -133,14 +157,43 @@ async function launch({
     stop: () => stopAll(removeDirOnStop),
   };
   track(entry);
-  const start = async (name: string, args: string[]) => {
+  /** How to start each component again, and how to tell it is ready. */
+  const components = new Map<ComponentName, { args: string[]; ready: () => Promise<boolean> }>();
+  const stoppedOnPurpose = new Set<Supervised>();
+  const start = async (name: ComponentName, args: string[], ready: () => Promise<boolean>) => {
+    components.set(name, { args, ready });
     const logPath = path.join(dir, `${name}.log`);
     processes.push(
       await startSupervised({ name, command: path.join(binDir, name), args, logPath }),
     );
+    // Start order is stop order reversed, also after a restart.
+    processes.sort((a, b) => COMPONENTS.indexOf(a.name) - COMPONENTS.indexOf(b.name));
   };
   const untilReady = (what: string, check: () => Promise<boolean>) =>
     pollUntil(what, check, processes).then(() => log(`${what} (${since()})`));
+  let reportCrash: (message: string) => void = () => {};
+  const crashed = new Promise<string>((resolve) => (reportCrash = resolve));
+  const watchForCrash = (p: Supervised): void =>
+    void p.exited.then((exit) => {
+      if (!stopping && !stoppedOnPurpose.has(p))
+        reportCrash(`${p.name} exited (${describeExit(exit)}); see ${p.logPath}`);
+    });
+  const stopComponent = async (name: ComponentName): Promise<void> => {
+    const p = processes.find((candidate) => candidate.name === name);
+    if (!p) throw new Error(`${name} is not running`);
+    stoppedOnPurpose.add(p);
+    processes.splice(processes.indexOf(p), 1);
+    await p.stop();
+  };
+  const startComponent = async (name: ComponentName): Promise<void> => {
+    const component = components.get(name);
+    if (!component || processes.some((p) => p.name === name)) {
+      throw new Error(`${name} is running or was never started`);
+    }
+    await start(name, component.args, component.ready);
+    watchForCrash(processes.find((p) => p.name === name)!);
+    await untilReady(`${name} ready again`, component.ready);
+  };
 
   try {
     const [etcdClient, etcdPeer, apiPort, kcmPort] = (await freePorts(4)) as [
@@ -166,17 +219,22 @@ async function launch({
     );
     const admin: Tls = { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
 
-    await start('etcd', etcdArgs(dir, etcd, `http://127.0.0.1:${etcdPeer}`));
-    await untilReady('etcd healthy', async () => {
+    const etcdHealthy = async () => {
       const res = await fetch(`${etcd}/health`);
       return res.ok && ((await res.json()) as { health?: string }).health === 'true';
-    });
+    };
+    await start('etcd', etcdArgs(dir, etcd, `http://127.0.0.1:${etcdPeer}`), etcdHealthy);
+    await untilReady('etcd healthy', etcdHealthy);
 
-    await start('kube-apiserver', apiServerArgs(dir, etcd, apiPort, server, pki));
-    await untilReady(
-      'kube-apiserver ready',
-      async () => (await httpsRequest(`${server}/readyz`, admin)).status === 200,
+    const auditLogPath = audit ? await writeAuditPolicy(dir) : undefined;
+    const apiServerReady = async () =>
+      (await httpsRequest(`${server}/readyz`, admin)).status === 200;
+    await start(
+      'kube-apiserver',
+      apiServerArgs(dir, etcd, apiPort, server, pki, auditLogPath),
+      apiServerReady,
     );
+    await untilReady('kube-apiserver ready', apiServerReady);
 
     // Let verifiers outside the cluster (the Entra ID test double) read discovery and JWKS, as an
     // AKS OIDC issuer allows; by default only authenticated callers may.
@@ -191,19 +249,26 @@ async function launch({
       );
     }
 
-    await beforeControllers?.({
+    const info: ControlPlaneInfo = {
       kubeconfigPath,
       server,
       caFile: pki.ca.certFile,
       issuer: server,
       binDir,
-    });
-    await start('kube-controller-manager', controllerManagerArgs(dir, kcmKubeconfigPath, kcmPort));
+      ...(auditLogPath ? { auditLogPath } : {}),
+    };
+    await beforeControllers?.(info);
+    const controllerManagerHealthy = async () => {
+      const res = await httpsRequest(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true });
+      return res.status === 200;
+    };
+    await start(
+      'kube-controller-manager',
+      controllerManagerArgs(dir, kcmKubeconfigPath, kcmPort),
+      controllerManagerHealthy,
+    );
     await Promise.all([
-      untilReady('kube-controller-manager healthy', async () => {
-        const res = await httpsRequest(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true });
-        return res.status === 200;
-      }),
+      untilReady('kube-controller-manager healthy', controllerManagerHealthy),
       // Created by the serviceaccount controller: proves the controllers run, not just the server.
       untilReady('default ServiceAccount created', async () => {
         const res = await httpsRequest(
@@ -218,30 +283,24 @@ async function launch({
       }),
     ]);
 
-    const crashed = Promise.race(
-      processes.map(async (p) => {
-        const exit = await p.exited;
-        return stopping
-          ? new Promise<string>(() => {})
-          : `${p.name} exited (${describeExit(exit)}); see ${p.logPath}`;
-      }),
-    );
+    for (const p of processes) watchForCrash(p);
     log(`control plane ready at ${server} in ${since()}`);
     return {
-      kubeconfigPath,
-      server,
-      caFile: pki.ca.certFile,
-      issuer: server,
-      binDir,
+      ...info,
       dir,
-      processes: processes.map(({ name, pid, supervisorPid, logPath }) => ({
-        name,
-        pid,
-        supervisorPid,
-        logPath,
-      })),
+      etcd,
+      get processes() {
+        return processes.map(({ name, pid, supervisorPid, logPath }) => ({
+          name,
+          pid,
+          supervisorPid,
+          logPath,
+        }));
+      },
       startupMs: Math.round(performance.now() - started),
       crashed,
+      stopComponent,
+      startComponent,
       stop: entry.stop,
     };
   } catch (err) {
@@ -277,8 +336,19 @@ function apiServerArgs(
   port: number,
   server: string,
   pki: Pki,
+  auditLogPath: string | undefined,
 ): string[] {
+  const audit = auditLogPath
+    ? [
+        `--audit-policy-file=${path.join(dir, AUDIT_POLICY_FILE)}`,
+        `--audit-log-path=${auditLogPath}`,
+        '--audit-log-format=json',
+        // Each event is written before the request returns, so a test reads every write it caused.
+        '--audit-log-mode=blocking',
+      ]
+    : [];
   return [
+    ...audit,
     `--etcd-servers=${etcd}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
@@ -301,6 +371,30 @@ function apiServerArgs(
   ];
 }
 
+/** Writes of the resources kvsync touches, at the Metadata level (no bodies, so no values). */
+async function writeAuditPolicy(dir: string): Promise<string> {
+  const writes = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+  const policy = {
+    apiVersion: 'audit.k8s.io/v1',
+    kind: 'Policy',
+    omitStages: ['RequestReceived'],
+    rules: [
+      {
+        level: 'Metadata',
+        verbs: writes,
+        resources: [
+          { group: '', resources: ['secrets', 'events'] },
+          { group: 'kvsync.io', resources: ['vaultsecrets', 'vaultsecrets/status'] },
+          { group: 'coordination.k8s.io', resources: ['leases'] },
+        ],
+      },
+      { level: 'None' },
+    ],
+  };
+  await writeFile(path.join(dir, AUDIT_POLICY_FILE), stringify(policy));
+  return path.join(dir, 'audit.log');
+}
+
 function controllerManagerArgs(dir: string, kubeconfigPath: string, port: number): string[] {
   return [
     `--kubeconfig=${kubeconfigPath}`,
@@ -316,6 +410,27 @@ function controllerManagerArgs(dir: string, kubeconfigPath: string, port: number
     '--use-service-account-credentials=true',
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
   ];
+}
+
+/**
+ * Writes a key straight to etcd and compacts its history up to it (through etcd's JSON gateway),
+ * as the API server's periodic compaction would. With the API server stopped meanwhile, every
+ * watch resumed from an older resourceVersion afterwards ends with 410 Gone.
+ */
+export async function compactEtcd(etcd: string): Promise<void> {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${etcd}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { header?: { revision?: string } };
+  };
+  const put = await post('/v3/kv/put', {
+    key: b64('/kvsync-test/compaction'),
+    value: b64(new Date().toISOString()),
+  });
+  const revision = put.header?.revision;
+  if (!revision) throw new Error('etcd did not say which revision the write created');
+  await post('/v3/kv/compaction', { revision, physical: true });
 }
 
 /** The bin directory: the option, $KVSYNC_BIN_DIR, or the (cached) build's output. */

@@ -12,6 +12,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cp = await startControlPlane({
+    // Cheap (writes of a few resources, no bodies); tests prove who wrote what, and when.
+    audit: true,
     beforeControllers: async (info) => installCrds(kubeConfigFrom(info)),
   });
   process.stderr.write(
@@ -25,6 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     caFile: cp.caFile,
     issuer: cp.issuer,
     binDir: cp.binDir,
+    ...(cp.auditLogPath ? { auditLogPath: cp.auditLogPath } : {}),
   };
   project.provide('controlPlane', info);
   return () => cp.stop();

@@ -89,7 +89,11 @@ export class VaultSecretReconciler {
     this.random = deps.random ?? Math.random;
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /**
+   * `signal` aborts every Kubernetes write and Azure call of this reconcile (the Lease was lost, or
+   * the shutdown deadline passed): an aborted reconcile writes nothing, not even its status.
+   */
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const vaultSecret = this.deps.vaultSecrets.get(key);
     if (!vaultSecret) {
       this.forget(key);
@@ -102,16 +106,17 @@ export class VaultSecretReconciler {
     let outcome: Outcome;
     let failed: { error: unknown; failure: Failure } | undefined;
     try {
-      const { objects, data, changed } = await this.sync(key, vaultSecret, refreshMs);
+      const { objects, data, changed } = await this.sync(key, vaultSecret, refreshMs, signal);
       outcome = { ok: true, secretName, keyCount: data.size, objects, dataChanged: changed };
     } catch (error) {
+      signal.throwIfAborted();
       const failure = classifyFailure(error, refreshMs);
       if (failure.internal) throw error;
       failed = { error, failure };
       outcome = { ok: false, secretName, reason: failure.reason, message: failure.message };
     }
 
-    const status = await this.writeStatus(vaultSecret, outcome, log);
+    const status = await this.writeStatus(vaultSecret, outcome, log, signal);
     if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
@@ -136,10 +141,16 @@ export class VaultSecretReconciler {
     }
   }
 
-  private async sync(key: string, vaultSecret: VaultSecret, refreshMs: number) {
+  private async sync(
+    key: string,
+    vaultSecret: VaultSecret,
+    refreshMs: number,
+    signal: AbortSignal,
+  ) {
     const plan = planSync(vaultSecret);
     const vaultUrl = this.deps.vaultUrlOf(vaultSecret.spec.vault.url);
     const identity = await this.deps.identities.resolve(vaultSecret);
+    signal.throwIfAborted();
     const mirror = this.deps.pool.mirror(vaultUrl, identity);
     const firstSight = !this.registered.has(key);
     const fixed = fixedReads(plan);
@@ -149,6 +160,7 @@ export class VaultSecretReconciler {
     const reads = [...fixed, ...[...found.values()].flat().map(latestSecret)];
     this.register(key, mirror, plan, reads, refreshMs);
     const values = await this.fetchAll(mirror, reads);
+    signal.throwIfAborted();
 
     const { data, objects } = buildSecretData({ plan, values, found });
     const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);
@@ -160,10 +172,10 @@ export class VaultSecretReconciler {
       );
     }
     const desired = desiredSecret(vaultSecret, data);
-    const written = await this.writeSecret(vaultSecret, desired);
+    const written = await this.writeSecret(vaultSecret, desired, signal);
     const changed = written !== 'unchanged';
     if (changed) {
-      this.announceRotations(vaultSecret, objects);
+      this.announceRotations(vaultSecret, objects, signal);
       this.deps.onDataChanged?.(vaultSecret, {
         data: desired.data ?? {},
         ...dataChangeKind(vaultSecret, objects, written === 'created'),
@@ -239,6 +251,7 @@ export class VaultSecretReconciler {
   private async writeSecret(
     vaultSecret: VaultSecret,
     desired: V1Secret,
+    signal: AbortSignal,
   ): Promise<'created' | 'changed' | 'unchanged'> {
     const namespace = desired.metadata!.namespace!;
     const name = desired.metadata!.name!;
@@ -246,7 +259,7 @@ export class VaultSecretReconciler {
     let current = this.deps.secrets.get(`${namespace}/${name}`);
 
     if (policy === 'Merge') {
-      current ??= await this.deps.secretWriter.read(namespace, name);
+      current ??= await this.deps.secretWriter.read(namespace, name, signal);
       if (!current)
         throw new SecretConflictError(
           `creationPolicy Merge needs an existing Secret ${name}; create it first`,
@@ -255,23 +268,26 @@ export class VaultSecretReconciler {
       if (refusal !== undefined) throw new SecretConflictError(refusal);
       this.checkOwnership(current, vaultSecret);
       if (!needsWrite(current, desired, policy, vaultSecret.metadata.uid)) return 'unchanged';
-      await this.deps.secretWriter.apply(desired);
+      await this.deps.secretWriter.apply(desired, signal);
       return dataDiffers(current, desired) ? 'changed' : 'unchanged';
     }
 
     if (!current) {
       try {
-        await this.deps.secretWriter.create(desired);
+        await this.deps.secretWriter.create(desired, signal);
         return 'created';
       } catch (error) {
         if (!isConflict(error)) throw error;
-        current = await this.deps.secretWriter.read(namespace, name);
+        current = await this.deps.secretWriter.read(namespace, name, signal);
         if (!current) throw error;
       }
     }
     this.checkOwnership(current, vaultSecret);
     if (!needsWrite(current, desired, policy, vaultSecret.metadata.uid)) return 'unchanged';
-    await this.deps.secretWriter.replace(replacement(current, desired, vaultSecret.metadata.uid));
+    await this.deps.secretWriter.replace(
+      replacement(current, desired, vaultSecret.metadata.uid),
+      signal,
+    );
     return dataDiffers(current, desired) ? 'changed' : 'unchanged';
   }
 
@@ -284,7 +300,11 @@ export class VaultSecretReconciler {
     );
   }
 
-  private announceRotations(vaultSecret: VaultSecret, objects: readonly SyncedObject[]): void {
+  private announceRotations(
+    vaultSecret: VaultSecret,
+    objects: readonly SyncedObject[],
+    signal: AbortSignal,
+  ): void {
     const before = new Map(
       (vaultSecret.status?.objects ?? []).map((o) => [`${o.kind}/${o.name}`, o.version]),
     );
@@ -296,12 +316,18 @@ export class VaultSecretReconciler {
         'Normal',
         'Rotated',
         `${object.kind} ${object.name} rotated from version ${previous} to ${object.version}`,
+        signal,
       );
       this.deps.onRotation?.(vaultSecret, object);
     }
   }
 
-  private async writeStatus(vaultSecret: VaultSecret, outcome: Outcome, log: Logger) {
+  private async writeStatus(
+    vaultSecret: VaultSecret,
+    outcome: Outcome,
+    log: Logger,
+    signal: AbortSignal,
+  ) {
     const previous = vaultSecret.status;
     const status = nextStatus({
       previous,
@@ -320,18 +346,20 @@ export class VaultSecretReconciler {
     const ready = readyCondition(status);
     if (ready && (wasReady?.status !== ready.status || wasReady.reason !== ready.reason)) {
       const type = ready.status === 'True' ? 'Normal' : 'Warning';
-      this.deps.events.emit(eventTarget(vaultSecret), type, ready.reason, ready.message);
+      this.deps.events.emit(eventTarget(vaultSecret), type, ready.reason, ready.message, signal);
       log.info({ ready: ready.status, reason: ready.reason }, 'ready condition changed');
     }
     const expiring = status.conditions?.find((c) => c.type === ConditionType.ExpiringSoon);
     const wasExpiring = previous?.conditions?.find((c) => c.type === ConditionType.ExpiringSoon);
     if (expiring?.status === 'True' && wasExpiring?.reason !== expiring.reason) {
-      this.deps.events.emit(eventTarget(vaultSecret), 'Warning', expiring.reason, expiring.message);
+      const { reason, message } = expiring;
+      this.deps.events.emit(eventTarget(vaultSecret), 'Warning', reason, message, signal);
     }
     await this.deps.statusWriter.write(
       vaultSecret.metadata.namespace,
       vaultSecret.metadata.name,
       status,
+      signal,
     );
     return status;
   }

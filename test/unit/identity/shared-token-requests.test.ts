@@ -62,10 +62,18 @@ describe('sharingTokenRequests', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it("does not let one caller's abort cancel the request the others wait on", () => {
-    const { credential, calls } = slowCredential();
+  it("does not let one caller's abort cancel the request the others wait on", async () => {
+    const { credential, calls, answerAll } = slowCredential();
     const shared = new SharedTokenRequests(credential);
-    void shared.getToken(vault, { abortSignal: AbortSignal.abort() });
+    const other = shared.getToken(vault);
+    const aborting = new AbortController();
+    const aborted = shared.getToken(vault, { abortSignal: aborting.signal });
+    expect(calls).toHaveLength(1);
     expect(calls[0]?.options?.abortSignal).toBeUndefined();
+    // The aborted caller stops waiting at once; the other still gets the shared answer.
+    aborting.abort(new Error('lost the Lease'));
+    await expect(aborted).rejects.toThrow('lost the Lease');
+    answerAll(token('shared'));
+    expect((await other)?.token).toBe('shared');
   });
 });

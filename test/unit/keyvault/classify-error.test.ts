@@ -323,6 +323,29 @@ const cases: Case[] = [
     message: /Entra ID is unreachable or busy/,
   },
   {
+    // What ClientSecretCredential throws while Entra ID is down: MSAL's ServerError carries the
+    // HTTP status as `status`, and a 5xx is an outage to wait out, not a refusal to fix.
+    name: 'Entra ID answering 503 through MSAL (AADSTS90033)',
+    err: new AuthenticationRequiredError({
+      scopes: ['https://vault.azure.net/.default'],
+      message: 'temporarily_unavailable',
+      cause: Object.assign(new Error('AADSTS90033: A transient error has occurred.'), {
+        name: 'ServerError',
+        errorCode: 'temporarily_unavailable',
+        errorNo: 90033,
+        status: 503,
+      }),
+    }),
+    kind: 'Transient',
+    message: /Entra ID is unreachable or busy/,
+  },
+  {
+    name: "Entra ID's transient error (AADSTS90033) without a status",
+    err: msalRefusal(90033, 'A transient error has occurred. Please try again.'),
+    kind: 'Transient',
+    message: /Entra ID is unreachable or busy/,
+  },
+  {
     name: '400 bad request',
     err: kvError(400, { code: 'BadParameter', message: 'bad' }),
     kind: 'Invalid',

@@ -82,7 +82,7 @@ function fakeVault(secretCount: number) {
   return { httpClient, requests, timeouts, faults };
 }
 
-function setup(secretCount = 0) {
+function setup(secretCount = 0, signal?: AbortSignal) {
   const vault = fakeVault(secretCount);
   const events: VaultRequestEvent[] = [];
   const budget = createVaultBudget();
@@ -100,6 +100,7 @@ function setup(secretCount = 0) {
     budget: countingBudget,
     clientOptions: { httpClient: vault.httpClient, serviceVersion: '7.4' },
     onRequest: (e) => events.push(e),
+    ...(signal ? { signal } : {}),
   });
   return { reader, vault, events, budget, acquired: () => acquired };
 }
@@ -135,6 +136,18 @@ describe('createSecretReader', () => {
       [HOST, 'getSecret', '200'],
     ]);
     expect(reader.vaultUrl).toBe(`${VAULT}/`);
+  });
+
+  it('sends nothing once its signal is aborted, list pages after the first included', async () => {
+    const aborting = new AbortController();
+    const { reader, vault } = setup(60, aborting.signal);
+    const pages = reader.listSecretPages()[Symbol.asyncIterator]();
+    expect((await pages.next()).value).toHaveLength(25);
+    const sent = [...vault.requests];
+    aborting.abort(new Error('lost the Lease'));
+    await expect(pages.next()).rejects.toThrow();
+    await expect(reader.getSecret('db-password')).rejects.toThrow();
+    expect(vault.requests).toEqual(sent);
   });
 
   it('bounds every request by the request timeout', async () => {

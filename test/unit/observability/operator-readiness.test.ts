@@ -69,6 +69,7 @@ function fakeManager(calls: string[]): FakeManager {
       calls.push(`manager stopped (${deadlineMs} ms)`);
       return Promise.resolve();
     },
+    abort: (reason: Error) => calls.push(`manager aborted (${reason.message})`),
     sync: () => resolve(),
     failToStart: () => reject(new Error('cannot list vaultsecrets')),
   } as unknown as FakeManager;
@@ -154,13 +155,31 @@ describe('runOperator', () => {
     expect(await leader()).toBe(0);
   });
 
-  it('a leader whose Lease is taken stops its manager quickly and reports the loss', async () => {
+  it('a leader whose Lease is taken aborts its manager at once and reports the loss', async () => {
     const leases = memoryLease();
     const { running, calls, managers } = operator({ leaderElection: election('me_1'), leases });
     await waitFor(() => managers.length === 1, { description: 'the manager to start' });
     leases.steal('intruder');
     expect(await running.failed).toBe('lost-lease');
-    expect(calls).toEqual(['manager started', 'manager stopped (1000 ms)']);
+    expect(calls).toEqual(['manager started', 'manager aborted (lost the Lease)']);
+  });
+
+  it('a Lease lost during a SIGTERM shutdown still aborts the in-flight work', async () => {
+    const leases = memoryLease();
+    const { running, calls, managers } = operator({ leaderElection: election('me_1'), leases });
+    await waitFor(() => managers.length === 1, { description: 'the manager to start' });
+    managers[0]!.stop = (ms) => {
+      calls.push(`manager stopping (${ms} ms)`);
+      leases.steal('intruder');
+      return new Promise(() => {}); // an in-flight reconcile that never finishes by itself
+    };
+    void running.shutdown();
+    expect(await running.failed).toBe('lost-lease');
+    expect(calls).toEqual([
+      'manager started',
+      'manager stopping (7000 ms)',
+      'manager aborted (lost the Lease)',
+    ]);
   });
 
   it('reports a manager that cannot start', async () => {

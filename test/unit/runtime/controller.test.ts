@@ -234,6 +234,27 @@ describe('Controller', () => {
     expect(signal?.aborted).toBe(true);
   });
 
+  it('abort cancels the reconciles still running at once and hands out no more keys', async () => {
+    const signals: AbortSignal[] = [];
+    const reconcile = vi.fn<Reconciler>(
+      (_key, context) =>
+        new Promise((_resolve, reject) => {
+          signals.push(context.signal);
+          context.signal.addEventListener('abort', () => reject(context.signal.reason as Error));
+        }),
+    );
+    const controller = new Controller({ reconcile, workers: 1 });
+    await controller.start();
+    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
+    await settle();
+    controller.abort(new Error('lost the Lease'));
+    expect(signals.map((signal) => signal.aborted)).toEqual([true]);
+    expect(controller.signal.reason).toEqual(new Error('lost the Lease'));
+    await settle();
+    expect(reconcile).toHaveBeenCalledTimes(1);
+  });
+
   it('stop before the caches sync never starts workers', async () => {
     const reconcile = vi.fn<Reconciler>(() => Promise.resolve(undefined));
     const controller = new Controller({
