@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       healthAddress: ':8081',
       objectExpiryMetric: true,
       logLevel: 'info',
+      logFormat: 'json',
       shutdownTimeoutMs: 25_000,
     } satisfies Partial<Config>);
   });
@@ -82,6 +83,7 @@ describe('loadConfig', () => {
     ['health-address', '[::1]:0', { healthAddress: '[::1]:0' }],
     ['object-expiry-metric', 'false', { objectExpiryMetric: false }],
     ['log-level', 'debug', { logLevel: 'debug' }],
+    ['log-format', 'text', { logFormat: 'text' }],
     ['shutdown-timeout', '1m30s', { shutdownTimeoutMs: 90_000 }],
     [
       'event-queue-url',
@@ -188,6 +190,7 @@ describe('loadConfig', () => {
       ['--log-level=verbose'],
       '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
     ],
+    [['--log-format=pretty'], '--log-format: expected json or text, got "pretty"'],
     [['--wrokers=4'], "Unknown option '--wrokers'"],
     [['extra'], "Unexpected argument 'extra'"],
     [['--workers'], "Option '--workers <value>' argument missing"],
