@@ -124,10 +124,7 @@ export function sampleMemory(kvsync: KvsyncProcess, intervalMs: number): MemoryS
     try {
       const metrics = parseMetrics(await kvsync.scrape()).samples;
       rssBytes = Math.max(rssBytes, sumSamples(metrics, 'process_resident_memory_bytes'));
-      heapUsedBytes = Math.max(
-        heapUsedBytes,
-        sumSamples(metrics, 'nodejs_heap_size_used_bytes'),
-      );
+      heapUsedBytes = Math.max(heapUsedBytes, sumSamples(metrics, 'nodejs_heap_size_used_bytes'));
       heapTotalBytes = Math.max(
         heapTotalBytes,
         sumSamples(metrics, 'nodejs_heap_size_total_bytes'),

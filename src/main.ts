@@ -14,12 +14,7 @@ import { eventOptionsFromConfig } from './events/from-config.ts';
 import { kubeIdentityPort } from './identity/kubernetes-port.ts';
 import { createIdentityResolver } from './identity/resolver.ts';
 import { monitorEventLoop } from './observability/event-loop.ts';
-import {
-  createLogger,
-  errorMessage,
-  logDestination,
-  safeError,
-} from './observability/logger.ts';
+import { createLogger, errorMessage, logDestination, safeError } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startServers } from './observability/servers.ts';
 import { runOperator, type Operator } from './operator.ts';

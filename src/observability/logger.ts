@@ -67,7 +67,8 @@ export function textLine(jsonLine: string): string {
     return jsonLine;
   }
   const { time, level, msg, ...fields } = record;
-  const head = [String(time ?? ''), String(level ?? '').toUpperCase().padEnd(5), String(msg ?? '')];
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  const head = [text(time), text(level).toUpperCase().padEnd(5), text(msg)];
   const tail = Object.entries(fields)
     .filter(([key]) => key !== 'name')
     .map(([key, value]) => `${key}=${textValue(value)}`);

@@ -216,7 +216,7 @@ describe('no secret value in anything kvsync writes besides the Secret', () => {
       { description: 'the text-format process to reconcile all 8 VaultSecrets' },
     );
     const output = await text.output();
-    expect(output).toMatch(/^\S+Z INFO  kvsync starting /m);
+    expect(output).toMatch(/^\S+Z INFO {2}kvsync starting /m);
     expect(output).toMatch(/ reconcileId=\S+/);
     expect(output).not.toMatch(/^\{/m);
     expect(leaks(output)).toEqual([]);

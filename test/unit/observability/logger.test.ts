@@ -88,7 +88,7 @@ describe('logger', () => {
       .info({ keys: 2, reason: 'Synced', note: 'two words' }, 'secret written');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  secret written vaultsecret=team\/app reconcileId=r1 keys=2 reason=Synced note="two words"\n$/,
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}secret written vaultsecret=team\/app reconcileId=r1 keys=2 reason=Synced note="two words"\n$/,
     );
   });
 
