@@ -509,7 +509,8 @@ describe('kubectl apply of crds/ and deploy/', () => {
           'apiVersion: kustomize.config.k8s.io/v1beta1',
           'kind: Kustomization',
           `namespace: ${ns}`,
-          `nameSuffix: ${suffix}`,
+          // Quoted: a hex suffix like -123e45 would read as a number.
+          `nameSuffix: "${suffix}"`,
           'resources:',
           // kustomize takes a base outside the overlay, but only by a relative path.
           `  - ${path.relative(dir, path.join(repoRoot, 'deploy'))}`,
