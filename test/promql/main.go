@@ -27,9 +27,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "promql-selectors: stdin must be a JSON array of strings: %v\n", err)
 		os.Exit(2)
 	}
+	// Prometheus's defaults, as promtool parses rules without feature flags.
+	promql := parser.NewParser(parser.Options{})
 	results := make([]result, 0, len(exprs))
 	for _, expr := range exprs {
-		results = append(results, inspect(expr))
+		results = append(results, inspect(promql, expr))
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(results); err != nil {
 		fmt.Fprintf(os.Stderr, "promql-selectors: %v\n", err)
@@ -37,8 +39,8 @@ func main() {
 	}
 }
 
-func inspect(expr string) result {
-	parsed, err := parser.ParseExpr(expr)
+func inspect(promql parser.Parser, expr string) result {
+	parsed, err := promql.ParseExpr(expr)
 	if err != nil {
 		return result{Expr: expr, Error: err.Error(), Metrics: []string{}}
 	}

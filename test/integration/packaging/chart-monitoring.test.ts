@@ -232,6 +232,16 @@ function alertTests(): object {
     eval_time,
     exp_alerts: [],
   });
+  /** Each alert as its labels and annotations, with the templates expanded. */
+  const fires = (
+    alertname: string,
+    eval_time: string,
+    ...alerts: [labels: Record<string, string>, annotations: Record<string, string>][]
+  ) => ({
+    alertname,
+    eval_time,
+    exp_alerts: alerts.map(([exp_labels, exp_annotations]) => ({ exp_labels, exp_annotations })),
+  });
   return {
     rule_files: ['rules.yaml'],
     evaluation_interval: '1m',
@@ -255,19 +265,13 @@ function alertTests(): object {
         ],
         alert_rule_test: [
           noAlerts('KvsyncNoLeader', '4m'),
-          {
-            alertname: 'KvsyncNoLeader',
-            eval_time: '10m',
-            exp_alerts: [
-              {
-                exp_labels: { severity: 'critical' },
-                exp_annotations: {
-                  summary: `No kvsync replica in ${NAMESPACE} has led for 5 minutes; no VaultSecret is synced`,
-                  description: `Check the pods and the Lease: kubectl -n ${NAMESPACE} get pods,lease`,
-                },
-              },
-            ],
-          },
+          fires('KvsyncNoLeader', '10m', [
+            { severity: 'critical' },
+            {
+              summary: `No kvsync replica in ${NAMESPACE} has led for 5 minutes; no VaultSecret is synced`,
+              description: `Check the pods and the Lease: kubectl -n ${NAMESPACE} get pods,lease`,
+            },
+          ]),
         ],
       },
       {
@@ -289,20 +293,14 @@ function alertTests(): object {
         ],
         alert_rule_test: [
           noAlerts('KvsyncVaultSecretNotReady', '10m'),
-          {
-            alertname: 'KvsyncVaultSecretNotReady',
-            eval_time: '20m',
-            exp_alerts: [
-              {
-                exp_labels: { severity: 'warning', namespace: 'team-a', name: 'db' },
-                exp_annotations: {
-                  summary: 'VaultSecret team-a/db is not Ready',
-                  description:
-                    'The Secret keeps its last good data. kubectl describe vaultsecret -n team-a db shows the reason and what to fix.',
-                },
-              },
-            ],
-          },
+          fires('KvsyncVaultSecretNotReady', '20m', [
+            { severity: 'warning', namespace: 'team-a', name: 'db' },
+            {
+              summary: 'VaultSecret team-a/db is not Ready',
+              description:
+                'The Secret keeps its last good data. kubectl describe vaultsecret -n team-a db shows the reason and what to fix.',
+            },
+          ]),
         ],
       },
       {
@@ -314,20 +312,14 @@ function alertTests(): object {
         ],
         alert_rule_test: [
           noAlerts('KvsyncReconcileErrors', '20m'),
-          {
-            alertname: 'KvsyncReconcileErrors',
-            eval_time: '50m',
-            exp_alerts: [
-              {
-                exp_labels: { severity: 'warning' },
-                exp_annotations: {
-                  summary: 'kvsync reconciles have been failing for 15 minutes',
-                  description:
-                    'Failing VaultSecrets are retried with backoff; their status and events name the cause.',
-                },
-              },
-            ],
-          },
+          fires('KvsyncReconcileErrors', '50m', [
+            { severity: 'warning' },
+            {
+              summary: 'kvsync reconciles have been failing for 15 minutes',
+              description:
+                'Failing VaultSecrets are retried with backoff; their status and events name the cause.',
+            },
+          ]),
         ],
       },
       {
@@ -347,20 +339,14 @@ function alertTests(): object {
         ],
         alert_rule_test: [
           noAlerts('KvsyncDataStale', '1h'),
-          {
-            alertname: 'KvsyncDataStale',
-            eval_time: '3h',
-            exp_alerts: [
-              {
-                exp_labels: { severity: 'warning', namespace: 'team-a', name: 'old' },
-                exp_annotations: {
-                  summary: 'VaultSecret team-a/old has not synced for 3h 0m 0s',
-                  description:
-                    'More than 7200 s (twice the refresh interval) since the last successful sync. VaultSecrets with a longer spec.refreshInterval or refreshInterval 0 may need metrics.prometheusRule.staleAfterSeconds.',
-                },
-              },
-            ],
-          },
+          fires('KvsyncDataStale', '3h', [
+            { severity: 'warning', namespace: 'team-a', name: 'old' },
+            {
+              summary: 'VaultSecret team-a/old has not synced for 3h 0m 0s',
+              description:
+                'More than 7200 s (twice the refresh interval) since the last successful sync. VaultSecrets with a longer spec.refreshInterval or refreshInterval 0 may need metrics.prometheusRule.staleAfterSeconds.',
+            },
+          ]),
         ],
       },
       {
@@ -381,58 +367,48 @@ function alertTests(): object {
           },
         ],
         alert_rule_test: [
-          {
-            alertname: 'KvsyncObjectExpired',
-            eval_time: '2h',
-            exp_alerts: [
+          fires('KvsyncObjectExpired', '2h', [
+            {
+              severity: 'critical',
+              namespace: 'team-a',
+              name: 'app',
+              object: 'gone',
+              kind: 'certificate',
+            },
+            {
+              summary: 'Key Vault certificate gone used by team-a/app has expired',
+            },
+          ]),
+          fires(
+            'KvsyncObjectExpiringSoon',
+            '2h',
+            [
               {
-                exp_labels: {
-                  severity: 'critical',
-                  namespace: 'team-a',
-                  name: 'app',
-                  object: 'gone',
-                  kind: 'certificate',
-                },
-                exp_annotations: {
-                  summary: 'Key Vault certificate gone used by team-a/app has expired',
-                },
+                severity: 'warning',
+                namespace: 'team-a',
+                name: 'app',
+                object: 'gone',
+                kind: 'certificate',
+              },
+              {
+                summary: 'Key Vault certificate gone used by team-a/app expires in -1h 0m 0s',
+                description: 'Rotate it in Key Vault; kvsync picks up the new version on its own.',
               },
             ],
-          },
-          {
-            alertname: 'KvsyncObjectExpiringSoon',
-            eval_time: '2h',
-            exp_alerts: [
+            [
               {
-                exp_labels: {
-                  severity: 'warning',
-                  namespace: 'team-a',
-                  name: 'app',
-                  object: 'gone',
-                  kind: 'certificate',
-                },
-                exp_annotations: {
-                  summary: 'Key Vault certificate gone used by team-a/app expires in -1h 0m 0s',
-                  description:
-                    'Rotate it in Key Vault; kvsync picks up the new version on its own.',
-                },
+                severity: 'warning',
+                namespace: 'team-a',
+                name: 'app',
+                object: 'soon',
+                kind: 'secret',
               },
               {
-                exp_labels: {
-                  severity: 'warning',
-                  namespace: 'team-a',
-                  name: 'app',
-                  object: 'soon',
-                  kind: 'secret',
-                },
-                exp_annotations: {
-                  summary: 'Key Vault secret soon used by team-a/app expires in 9d 22h 0m 0s',
-                  description:
-                    'Rotate it in Key Vault; kvsync picks up the new version on its own.',
-                },
+                summary: 'Key Vault secret soon used by team-a/app expires in 9d 22h 0m 0s',
+                description: 'Rotate it in Key Vault; kvsync picks up the new version on its own.',
               },
             ],
-          },
+          ),
         ],
       },
       {
@@ -447,21 +423,15 @@ function alertTests(): object {
         ],
         alert_rule_test: [
           noAlerts('KvsyncVaultThrottled', '8m'),
-          {
-            alertname: 'KvsyncVaultThrottled',
-            eval_time: '30m',
-            exp_alerts: [
-              {
-                exp_labels: { severity: 'warning', vault: 'busy.vault.azure.net' },
-                exp_annotations: {
-                  summary:
-                    'Key Vault busy.vault.azure.net has been throttling kvsync (HTTP 429) for 10 minutes',
-                  description:
-                    "kvsync pauses that vault on each 429. Other clients may share the vault's limit of 4000 requests per 10 s; lower config.vaultRequestsPer10s or raise refresh intervals.",
-                },
-              },
-            ],
-          },
+          fires('KvsyncVaultThrottled', '30m', [
+            { severity: 'warning', vault: 'busy.vault.azure.net' },
+            {
+              summary:
+                'Key Vault busy.vault.azure.net has been throttling kvsync (HTTP 429) for 10 minutes',
+              description:
+                "kvsync pauses that vault on each 429. Other clients may share the vault's limit of 4000 requests per 10 s; lower config.vaultRequestsPer10s or raise refresh intervals.",
+            },
+          ]),
         ],
       },
     ],
