@@ -44,7 +44,7 @@ export function countersFrom(samples: readonly MetricSample[]): KvsyncCounters {
     rotations: sum('kvsync_secret_rotations_total'),
     sweeps: sum('kvsync_vault_sweeps_total'),
     tokenRequests: sum('kvsync_identity_token_requests_total'),
-    cpuSeconds: sum('kvsync_process_cpu_seconds_total'),
+    cpuSeconds: sum('process_cpu_seconds_total'),
     reconcileSeconds: sum('kvsync_reconcile_duration_seconds_sum'),
     vaultRequestSeconds: sum('kvsync_vault_request_duration_seconds_sum'),
   };
@@ -98,7 +98,7 @@ export function difference(a: KvsyncCounters, b: KvsyncCounters): KvsyncCounters
 }
 
 export interface MemoryPeaks {
-  /** Highest kvsync_process_resident_memory_bytes sampled. */
+  /** Highest process_resident_memory_bytes sampled. */
   readonly rssBytes: number;
   /** The kernel's peak RSS (VmHWM) when last read. */
   readonly rssHighWaterBytes: number;
@@ -123,14 +123,11 @@ export function sampleMemory(kvsync: KvsyncProcess, intervalMs: number): MemoryS
   const sample = async (): Promise<void> => {
     try {
       const metrics = parseMetrics(await kvsync.scrape()).samples;
-      rssBytes = Math.max(rssBytes, sumSamples(metrics, 'kvsync_process_resident_memory_bytes'));
-      heapUsedBytes = Math.max(
-        heapUsedBytes,
-        sumSamples(metrics, 'kvsync_nodejs_heap_size_used_bytes'),
-      );
+      rssBytes = Math.max(rssBytes, sumSamples(metrics, 'process_resident_memory_bytes'));
+      heapUsedBytes = Math.max(heapUsedBytes, sumSamples(metrics, 'nodejs_heap_size_used_bytes'));
       heapTotalBytes = Math.max(
         heapTotalBytes,
-        sumSamples(metrics, 'kvsync_nodejs_heap_size_total_bytes'),
+        sumSamples(metrics, 'nodejs_heap_size_total_bytes'),
       );
       samples += 1;
     } catch {

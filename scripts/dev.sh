@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one entry point behind the npm scripts: brings Node 24, installs dependencies when the
-# lockfile changed, builds the cached control plane when a command needs it, then runs the command.
+# lockfile changed, builds the cached control plane (and, for tests, promtool) when a command needs
+# it, then runs the command.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,6 +26,12 @@ control_plane() {
   export KVSYNC_BIN_DIR
 }
 
+# promtool and promql-selectors, for the tests of the alerts and the Grafana dashboard.
+prometheus_tools() {
+  KVSYNC_PROMTOOL_DIR=$(bash scripts/build-promtool.sh | tail -n 1)
+  export KVSYNC_PROMTOOL_DIR
+}
+
 cmd=${1:-}
 shift || true
 install_dependencies
@@ -35,6 +42,7 @@ case "$cmd" in
     trap 'rm -rf "$results"' EXIT
     npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
     control_plane
+    prometheus_tools
     npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json" "$@"
     node scripts/test-summary.ts "$results"/*.json
     ;;

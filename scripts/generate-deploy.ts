@@ -1,5 +1,6 @@
 // Generates deploy/ (the kustomize base) from the Helm chart, so the two cannot drift:
-// `helm template` with the chart's default values, split into one file per template.
+// `helm template` with the chart's default values, split into one file per template, and the CRDs
+// copied from crds/ (the chart templates its CRDs for Helm; kustomize takes them as they are).
 //   node scripts/generate-deploy.ts          write deploy/
 //   node scripts/generate-deploy.ts --check  exit 1 when deploy/ differs from a fresh render
 // helm comes from $KVSYNC_BIN_DIR, else the cached control-plane build, else PATH.
@@ -56,7 +57,8 @@ export async function renderDeploy(helm: string): Promise<GeneratedFile[]> {
       DEPLOY_NAMESPACE,
       '--kube-version',
       KUBE_VERSION,
-      '--include-crds',
+      '--set',
+      'crds.install=false',
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
@@ -64,7 +66,7 @@ export async function renderDeploy(helm: string): Promise<GeneratedFile[]> {
   for (const doc of stdout.split(/^---\s*$/m)) {
     const source = /^# Source: kvsync\/(.+)$/m.exec(doc)?.[1];
     if (!source) continue;
-    const file = source.startsWith('crds/') ? source : source.replace(/^templates\//, '');
+    const file = source.replace(/^templates\//, '');
     const text = doc
       .replace(/^# Source: .*\n/m, '')
       // Helm's bookkeeping labels would be wrong on objects kubectl or kustomize applies.
@@ -75,15 +77,26 @@ export async function renderDeploy(helm: string): Promise<GeneratedFile[]> {
   }
   const files: GeneratedFile[] = [
     { path: 'namespace.yaml', content: namespaceYaml() },
+    ...(await crdCopies()),
     ...[...byFile].map(([path, docs]) => ({
       path,
-      // The CRD keeps its own banner (scripts/generate.ts); it is a copy of crds/.
-      content: (path.startsWith('crds/') ? '' : banner) + docs.join('\n---\n') + '\n',
+      content: banner + docs.join('\n---\n') + '\n',
     })),
   ];
   files.push({ path: 'kustomization.yaml', content: kustomization(files.map((f) => f.path)) });
   return Promise.all(
     files.map(async ({ path, content }) => ({ path, content: await formatted(path, content) })),
+  );
+}
+
+/** crds/ as it is, banner included (scripts/generate.ts writes it). */
+async function crdCopies(): Promise<GeneratedFile[]> {
+  const names = (await readdir(join(root, 'crds'))).filter((name) => name.endsWith('.yaml'));
+  return Promise.all(
+    names.sort().map(async (name) => ({
+      path: `crds/${name}`,
+      content: await readFile(join(root, 'crds', name), 'utf8'),
+    })),
   );
 }
 

@@ -6,7 +6,7 @@ import { parseDuration } from './api/vault-secret.ts';
 import { refreshIntervalBounds } from './api/vault-secret-schema.ts';
 import { checkQueueName, parseQueueUrl } from './events/queue-url.ts';
 import { vaultHostSuffixes } from './keyvault/vault-url.ts';
-import type { LogLevel } from './observability/logger.ts';
+import type { LogFormat, LogLevel } from './observability/logger.ts';
 
 export interface Config {
   /** Empty: all namespaces. */
@@ -28,6 +28,7 @@ export interface Config {
   readonly objectExpiryMetric: boolean;
   readonly maxVaultMetricLabels: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly shutdownTimeoutMs: number;
   /** Absent: no events, sweeps only. */
   readonly eventQueueUrl: string | undefined;
@@ -129,6 +130,11 @@ export const flags = {
     type: 'string',
     default: 'info',
     help: 'trace, debug, info, warn, error, fatal or silent',
+  },
+  'log-format': {
+    type: 'string',
+    default: 'json',
+    help: 'json (one object per line, for log pipelines) or text (for people at a terminal)',
   },
   'shutdown-timeout': {
     type: 'string',
@@ -245,6 +251,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     objectExpiryMetric: boolean(input('object-expiry-metric')),
     maxVaultMetricLabels: integer(input('max-vault-metric-labels'), 1, 10_000),
     logLevel: logLevel(input('log-level')),
+    logFormat: logFormat(input('log-format')),
     shutdownTimeoutMs: duration(input('shutdown-timeout')),
     eventQueueUrl: optional(input('event-queue-url'), queueUrl),
     eventPoisonQueue: optional(input('event-poison-queue'), poisonQueue),
@@ -434,5 +441,11 @@ const logLevels: readonly LogLevel[] = [
 function logLevel(input: Input): LogLevel {
   const value = input.value.trim() as LogLevel;
   if (!logLevels.includes(value)) refuse(input, `one of ${logLevels.join(', ')}`);
+  return value;
+}
+
+function logFormat(input: Input): LogFormat {
+  const value = input.value.trim();
+  if (value !== 'json' && value !== 'text') refuse(input, 'json or text');
   return value;
 }

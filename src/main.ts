@@ -14,7 +14,7 @@ import { eventOptionsFromConfig } from './events/from-config.ts';
 import { kubeIdentityPort } from './identity/kubernetes-port.ts';
 import { createIdentityResolver } from './identity/resolver.ts';
 import { monitorEventLoop } from './observability/event-loop.ts';
-import { createLogger, errorMessage, safeError } from './observability/logger.ts';
+import { createLogger, errorMessage, logDestination, safeError } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startServers } from './observability/servers.ts';
 import { runOperator, type Operator } from './operator.ts';
@@ -43,7 +43,7 @@ function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
     return;
   }
 
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, logDestination(config.logFormat));
   exitOnUnhandledErrors(log);
   run(config, azureOptions, events, env, log).then(
     (code) => exit(code),

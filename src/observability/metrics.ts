@@ -57,7 +57,9 @@ export interface Metrics {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) {
-    collectDefaultMetrics({ register: registry, prefix: 'kvsync_' });
+    // Standard names (process_*, nodejs_*), as every Node.js exporter has them: stock dashboards
+    // and alerts work; the job and pod labels tell kvsync's series apart.
+    collectDefaultMetrics({ register: registry });
   }
   const registers = [registry];
   const objectExpiryEnabled = options.objectExpiry ?? true;

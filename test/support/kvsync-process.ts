@@ -72,7 +72,10 @@ export interface KvsyncProcess {
   readonly exited: Promise<ProcessExit>;
   /** Everything the process wrote so far. */
   output(): Promise<string>;
-  /** The JSON log lines written so far (other lines, e.g. Node warnings, are skipped). */
+  /**
+   * The log lines written so far: JSON, or with --log-format=text the message and trailing bare
+   * fields. Other lines (e.g. Node warnings) are skipped.
+   */
   logs(): Promise<LogRecord[]>;
   waitForLog(
     match: (record: LogRecord) => boolean,
@@ -260,7 +263,11 @@ function newestMtime(dir: string): number {
 export function parseLogLines(text: string): LogRecord[] {
   const records: LogRecord[] = [];
   for (const line of text.split('\n')) {
-    if (!line.startsWith('{')) continue;
+    if (!line.startsWith('{')) {
+      const record = parseTextLine(line);
+      if (record) records.push(record);
+      continue;
+    }
     try {
       records.push(JSON.parse(line) as LogRecord);
     } catch {
@@ -268,6 +275,28 @@ export function parseLogLines(text: string): LogRecord[] {
     }
   }
   return records;
+}
+
+/**
+ * A --log-format=text line: time, level, message and the trailing bare `key=value` fields (a
+ * quoted or JSON value, and everything before it, stays in the message).
+ */
+function parseTextLine(line: string): LogRecord | undefined {
+  const head = /^(\d{4}-\d\d-\d\dT\S+Z) ([A-Z]+) +(.*)$/.exec(line);
+  if (!head) return undefined;
+  const words = head[3]!.split(' ');
+  const fields: [string, string][] = [];
+  while (words.length > 1 && /^[A-Za-z_]\w*=[^\s"{[]\S*$/.test(words.at(-1)!)) {
+    const word = words.pop()!;
+    const at = word.indexOf('=');
+    fields.push([word.slice(0, at), word.slice(at + 1)]);
+  }
+  return {
+    ...Object.fromEntries(fields),
+    time: head[1],
+    level: head[2]!.toLowerCase(),
+    msg: words.join(' '),
+  };
 }
 
 export interface MetricSample {

@@ -56,9 +56,9 @@ describe('metrics and health endpoints of a kvsync process', () => {
     for (const [name, type] of Object.entries(designMetrics)) {
       expect({ name, type: types.get(name) }).toEqual({ name, type });
     }
-    expect(types.get('kvsync_process_cpu_seconds_total')).toBe('counter');
-    expect(types.get('kvsync_nodejs_eventloop_lag_seconds')).toBe('gauge');
-    expect(types.get('kvsync_nodejs_heap_size_used_bytes')).toBe('gauge');
+    expect(types.get('process_cpu_seconds_total')).toBe('counter');
+    expect(types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
 
     const app = { namespace: env.namespace, name: 'app' };
     expect(sumSamples(samples, 'kvsync_vaultsecret_ready', app)).toBe(1);

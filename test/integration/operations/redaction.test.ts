@@ -3,7 +3,8 @@
 // property, dataFrom find, a certificate with its private key, a template — and failures that
 // handle values (a property of a non-JSON secret, a template function refusing its input, a
 // missing property, a missing secret). Then no value, nor any 10-character piece of one, nor its
-// base64 form may appear in the process output, the namespace's events, the VaultSecrets'
+// base64 form may appear in the process output (JSON logs, then text logs from a second process
+// that syncs everything again), the namespace's events, the VaultSecrets'
 // status, labels and annotations, the Secrets' labels and annotations, or /metrics.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -12,7 +13,7 @@ import { group, plural, version } from '../../../src/api/vault-secret.ts';
 import { makeChain, toPemBundle } from '../../support/certs.ts';
 import { waitFor } from '../../support/kube.ts';
 import { applyVaultSecret, decoded, readSecret, waitForReady } from '../../support/kvsync.ts';
-import type { KvsyncProcess } from '../../support/kvsync-process.ts';
+import { parseMetrics, type KvsyncProcess } from '../../support/kvsync-process.ts';
 import { startOperationsEnvironment, type OperationsEnvironment } from './environment.ts';
 
 /** Random, so no name, id or log text can contain a piece of one by chance. */
@@ -198,5 +199,26 @@ describe('no secret value in anything kvsync writes besides the Secret', () => {
     const metrics = await kvsync.scrape();
     expect(metrics).toContain('kvsync_vaultsecret_ready');
     expect(leaks(metrics)).toEqual([]);
+  });
+
+  it('logs none in text format either (--log-format=text)', async () => {
+    expect((await kvsync.stop()).code).toBe(0);
+    const text = await env.start('redact-text', {
+      args: ['--log-level=trace', '--log-format=text'],
+    });
+    await text.waitForReadyz(/^ok: leader/);
+    // A fresh process has no cache: it reads every value again and meets every failure again.
+    await waitFor(
+      async () => {
+        const { samples } = parseMetrics(await text.scrape());
+        return samples.filter((s) => s.name === 'kvsync_vaultsecret_ready').length === 8;
+      },
+      { description: 'the text-format process to reconcile all 8 VaultSecrets' },
+    );
+    const output = await text.output();
+    expect(output).toMatch(/^\S+Z INFO {2}kvsync starting /m);
+    expect(output).toMatch(/ reconcileId=\S+/);
+    expect(output).not.toMatch(/^\{/m);
+    expect(leaks(output)).toEqual([]);
   });
 });

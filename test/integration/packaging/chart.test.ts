@@ -121,10 +121,31 @@ const nonDefaultValues = () => ({
     defaultIdentityNamespaces: [watched],
     vaultSuffixes: ['.vault.example.internal'],
     logLevel: 'debug',
+    logFormat: 'text',
     shutdownTimeout: '20s',
   },
   extraArgs: ['--log-level=trace'],
-  extraEnv: [{ name: 'HTTPS_PROXY', value: 'http://proxy.example.internal:3128' }],
+  extraEnv: [
+    { name: 'HTTPS_PROXY', value: 'http://proxy.example.internal:3128' },
+    { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/kvsync/ca/ca.crt' },
+  ],
+  // The documented use: a CA bundle for NODE_EXTRA_CA_CERTS.
+  extraVolumes: [{ name: 'corporate-ca', configMap: { name: 'corporate-ca' } }],
+  extraVolumeMounts: [{ name: 'corporate-ca', mountPath: '/etc/kvsync/ca', readOnly: true }],
+  podSecurityContext: { runAsUser: 10001, fsGroupChangePolicy: 'OnRootMismatch' },
+  securityContext: { runAsUser: 10001 },
+  priorityClassName: 'platform-critical',
+  topologySpreadConstraints: [
+    {
+      maxSkew: 1,
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'kvsync' } },
+    },
+  ],
+  crds: { install: false },
+  rbac: { aggregateToView: false, aggregateToEdit: false },
+  grafanaDashboard: { enabled: true },
   perNamespaceIdentity: { enabled: false },
   rolloutRestart: { enabled: true, minInterval: '5m' },
   events: {
@@ -160,6 +181,13 @@ describe('helm lint and values.schema.json', () => {
       'clientId',
     ],
     ['an unknown log level', ['--set', 'config.logLevel=verbose'], 'logLevel'],
+    ['an unknown log format', ['--set', 'config.logFormat=pretty'], 'logFormat'],
+    [
+      'a misspelt securityContext field',
+      ['--set', 'podSecurityContext.runAsUsr=1000'],
+      "additional properties 'runAsUsr' not allowed",
+    ],
+    ['a volume mount without a path', ['--set', 'extraVolumeMounts[0].name=ca'], 'mountPath'],
   ])('refuses %s', async (_what, args, message) => {
     // helm lint prints the reason on stdout only; helm template and helm install fail with it.
     const render = helmTemplate(info, { release: 'kvsync', namespace: 'default', extraArgs: args });
@@ -174,7 +202,10 @@ describe('helm template applied with server-side dry run', () => {
     const kinds = documents(manifest).map((d) => d.kind);
     expect(kinds.sort()).toEqual([
       'ClusterRole',
+      'ClusterRole', // VaultSecrets in the default edit and admin roles
+      'ClusterRole', // ... and in the default view role
       'ClusterRoleBinding',
+      'CustomResourceDefinition',
       'Deployment',
       'PodDisruptionBudget',
       'Role',
@@ -210,6 +241,7 @@ describe('helm template applied with server-side dry run', () => {
     const docs = documents(manifest);
     expect(docs.map((d) => `${d.kind} ${d.metadata.namespace ?? ''}`).sort()).toEqual(
       [
+        `ConfigMap ${namespace}`, // the Grafana dashboard
         `Deployment ${namespace}`,
         `NetworkPolicy ${namespace}`,
         `PodDisruptionBudget ${namespace}`,
@@ -236,10 +268,37 @@ describe('helm template applied with server-side dry run', () => {
     expect(out).toContain('prometheusrule.monitoring.coreos.com/kvsync created (server dry run)');
 
     const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as {
-      spec: { replicas: number; template: { spec: { containers: ContainerSpec[] } } };
+      spec: { replicas: number; template: { spec: PodSpec } };
     };
-    const container = deployment.spec.template.spec.containers[0]!;
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0]!;
     expect(deployment.spec.replicas).toBe(3);
+    expect(pod.priorityClassName).toBe('platform-critical');
+    expect(pod.topologySpreadConstraints).toEqual(nonDefaultValues().topologySpreadConstraints);
+    expect(pod.volumes).toContainEqual({
+      name: 'corporate-ca',
+      configMap: { name: 'corporate-ca' },
+    });
+    expect(container.volumeMounts).toContainEqual({
+      name: 'corporate-ca',
+      mountPath: '/etc/kvsync/ca',
+      readOnly: true,
+    });
+    // Overrides merge into the defaults: the rest of "restricted" stays.
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toMatchObject({
+      runAsUser: 10001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container.image).toBe(`registry.example.com/platform/kvsync@sha256:${'ab'.repeat(32)}`);
     expect(container.args).toEqual(
       expect.arrayContaining([
@@ -251,6 +310,7 @@ describe('helm template applied with server-side dry run', () => {
         `--default-identity-namespaces=${watched}`,
         '--vault-suffixes=.vault.example.internal',
         '--log-level=trace',
+        '--log-format=text',
         '--event-queue-url=https://kvevents.queue.core.windows.net/key-vault-events',
         '--event-sweep-interval=1h',
         '--rollout-min-interval=5m',
@@ -307,6 +367,26 @@ describe('helm template applied with server-side dry run', () => {
         JSON.stringify(pod(template)),
       );
       expect(out).toMatch(/created \(server dry run\)/);
+
+      // OpenShift assigns user and group itself: with them set to null the chart names none,
+      // and the pod is still "restricted".
+      const openShift = documents(
+        await helmTemplate(info, {
+          release: 'kvsync',
+          namespace: restricted,
+          values: { podSecurityContext: { runAsUser: null, runAsGroup: null, fsGroup: null } },
+          extraArgs: ['--show-only', 'templates/deployment.yaml'],
+        }),
+      )[0] as unknown as typeof deployment;
+      const unassigned = openShift.spec.template.spec;
+      expect(JSON.stringify(unassigned)).not.toMatch(/runAsUser|runAsGroup|fsGroup/);
+      expect(
+        await kubectlWithManifest(
+          info,
+          ['create', '--dry-run=server'],
+          JSON.stringify(pod(unassigned)),
+        ),
+      ).toMatch(/created \(server dry run\)/);
     } finally {
       await deleteTestNamespace(kc, restricted);
     }
@@ -318,6 +398,15 @@ interface ContainerSpec {
   args: string[];
   env: { name: string; value?: string }[];
   securityContext: object;
+  volumeMounts: object[];
+}
+
+interface PodSpec {
+  containers: ContainerSpec[];
+  securityContext?: object;
+  priorityClassName?: string;
+  topologySpreadConstraints?: object[];
+  volumes: object[];
 }
 
 describe('helm install', () => {
@@ -336,12 +425,21 @@ describe('helm install', () => {
         'azure.workloadIdentity.clientId=00000000-0000-0000-0000-0000000000c1',
         '--set',
         'azure.workloadIdentity.tenantId=00000000-0000-0000-0000-0000000000a1',
+        // The test API server has the CRD already, applied by another field manager
+        // (chart-lifecycle.test.ts installs and upgrades a chart's CRD of its own).
+        '--set',
+        'crds.install=false',
+        // chart-lifecycle.test.ts asserts what the default roles grant without them.
+        '--set',
+        'rbac.aggregateToView=false,rbac.aggregateToEdit=false',
       );
       const status = JSON.parse(await helm('status', release, '--namespace', ns, '-o', 'json')) as {
         info: { status: string; notes: string };
       };
       expect(status.info.status).toBe('deployed');
-      expect(status.info.notes).toContain('kubectl apply --server-side -f <chart>/crds/');
+      expect(status.info.notes).toContain(
+        'crds.install is off: apply the VaultSecret CRD yourself, and again after each upgrade:',
+      );
 
       const sa = await core.readNamespacedServiceAccount({ name: release, namespace: ns });
       expect(sa.metadata?.annotations).toMatchObject({
@@ -365,8 +463,6 @@ describe('helm install', () => {
           ),
         { description: `ClusterRole ${release} to be deleted by helm uninstall` },
       );
-      // The CRD stays: Helm never deletes CRDs from crds/, so VaultSecrets survive an uninstall.
-      await kubectl('get', 'crd/vaultsecrets.kvsync.io');
     } finally {
       await helm('uninstall', release, '--namespace', ns, '--ignore-not-found').catch(() => '');
       await deleteTestNamespace(kc, ns);
@@ -395,6 +491,8 @@ describe('kubectl apply of crds/ and deploy/', () => {
     const docs = documents(await kubectl('kustomize', path.join(repoRoot, 'deploy')));
     expect(docs.map((d) => d.kind).sort()).toEqual([
       'ClusterRole',
+      'ClusterRole', // aggregated into edit and admin
+      'ClusterRole', // aggregated into view
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'Deployment',
@@ -438,7 +536,8 @@ describe('kubectl apply of crds/ and deploy/', () => {
           'apiVersion: kustomize.config.k8s.io/v1beta1',
           'kind: Kustomization',
           `namespace: ${ns}`,
-          `nameSuffix: ${suffix}`,
+          // Quoted: a hex suffix like -123e45 would read as a number.
+          `nameSuffix: "${suffix}"`,
           'resources:',
           // kustomize takes a base outside the overlay, but only by a relative path.
           `  - ${path.relative(dir, path.join(repoRoot, 'deploy'))}`,
@@ -453,6 +552,14 @@ describe('kubectl apply of crds/ and deploy/', () => {
           '      apiVersion: apiextensions.k8s.io/v1',
           '      kind: CustomResourceDefinition',
           '      metadata: { name: vaultsecrets.kvsync.io }',
+          // Cluster-wide grants to every namespace editor; chart-lifecycle.test.ts tests them.
+          ...['kvsync-edit', 'kvsync-view'].flatMap((name) => [
+            '  - patch: |-',
+            '      $patch: delete',
+            '      apiVersion: rbac.authorization.k8s.io/v1',
+            '      kind: ClusterRole',
+            `      metadata: { name: ${name} }`,
+          ]),
           '',
         ].join('\n'),
       );

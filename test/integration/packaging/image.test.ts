@@ -1,10 +1,11 @@
 // The shipped container image, built from the real Dockerfile with podman on a locally built
 // Node 24 base, and run through testcontainers over podman's Docker-compatible API the way the
-// chart runs it: read-only root filesystem, uid 65532, the chart's flags, and the chart's
-// ServiceAccount token as its only Kubernetes credential. Without a working podman the tests are
+// chart runs it: read-only root filesystem, uid 65532, the chart's flags, a CA bundle mounted and
+// named as the chart's extraVolumeMounts and extraEnv put it, and the chart's ServiceAccount token
+// as its only Kubernetes credential. Without a working podman the tests are
 // skipped with a loud message naming why.
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +55,12 @@ class KvsyncContainer extends GenericContainer {
 }
 
 /** The image run as the chart runs it: uid 65532, read-only root, host network (loopback only). */
+interface ChartContainer {
+  args: string[];
+  env: { name: string; value?: string }[];
+  volumeMounts: { name: string; mountPath: string }[];
+}
+
 function kvsyncContainer(
   engine: PodmanService,
   image: string,
@@ -200,7 +207,11 @@ if (unavailable) {
           ),
           { mode: 0o644 },
         );
-        await writeFile(path.join(dir, 'ca.pem'), azure.caPem, { mode: 0o644 });
+        // The doubles' CA comes in as docs/install.md says a corporate CA bundle does: a
+        // volume, a mount and NODE_EXTRA_CA_CERTS, all from the chart's values.
+        const caDir = path.join(dir, 'ca');
+        await mkdir(caDir, { mode: 0o755 });
+        await writeFile(path.join(caDir, 'ca.crt'), azure.caPem, { mode: 0o644 });
 
         // The container's arguments are the chart's, but for the ports: it shares the host's
         // network, so it listens on free loopback ports.
@@ -209,10 +220,20 @@ if (unavailable) {
           await helmTemplate(info, {
             release: rbac.release,
             namespace,
+            values: {
+              extraVolumes: [{ name: 'corporate-ca', configMap: { name: 'corporate-ca' } }],
+              extraVolumeMounts: [
+                { name: 'corporate-ca', mountPath: '/etc/kvsync/ca', readOnly: true },
+              ],
+              extraEnv: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/kvsync/ca/ca.crt' }],
+            },
             extraArgs: ['--show-only', 'templates/deployment.yaml'],
           }),
-        )[0]!.toJS() as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
-        const args = deployment.spec.template.spec.containers[0]!.args.map((arg) =>
+        )[0]!.toJS() as { spec: { template: { spec: { containers: ChartContainer[] } } } };
+        const chartContainer = deployment.spec.template.spec.containers[0]!;
+        const caMount = chartContainer.volumeMounts.find((m) => m.name === 'corporate-ca')!;
+        const caEnv = chartContainer.env.find((e) => e.name === 'NODE_EXTRA_CA_CERTS')!;
+        const args = chartContainer.args.map((arg) =>
           arg.startsWith('--metrics-address=')
             ? `--metrics-address=127.0.0.1:${metricsPort}`
             : arg.startsWith('--health-address=')
@@ -226,14 +247,17 @@ if (unavailable) {
           .withEnvironment({
             KUBECONFIG: '/var/run/kvsync/config',
             ...azure.processEnv(),
-            NODE_EXTRA_CA_CERTS: '/var/run/kvsync/ca.pem',
+            NODE_EXTRA_CA_CERTS: caEnv.value!,
             AZURE_CLIENT_ID: app.clientId,
             AZURE_FEDERATED_TOKEN_FILE: '/var/run/kvsync/azure-identity-token',
             // What the chart's downward API provides.
             POD_NAME: 'kvsync-image-test',
             POD_NAMESPACE: namespace,
           })
-          .withBindMounts([{ source: dir, target: '/var/run/kvsync', mode: 'ro' }])
+          .withBindMounts([
+            { source: dir, target: '/var/run/kvsync', mode: 'ro' },
+            { source: caDir, target: caMount.mountPath, mode: 'ro' },
+          ])
           // The chart's emptyDir at /tmp.
           .withTmpFs({ '/tmp': 'rw,size=16m' })
           .start();

@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       objectExpiryMetric: true,
       maxVaultMetricLabels: 100,
       logLevel: 'info',
+      logFormat: 'json',
       shutdownTimeoutMs: 25_000,
     } satisfies Partial<Config>);
   });
@@ -84,6 +85,7 @@ describe('loadConfig', () => {
     ['object-expiry-metric', 'false', { objectExpiryMetric: false }],
     ['max-vault-metric-labels', '20', { maxVaultMetricLabels: 20 }],
     ['log-level', 'debug', { logLevel: 'debug' }],
+    ['log-format', 'text', { logFormat: 'text' }],
     ['shutdown-timeout', '1m30s', { shutdownTimeoutMs: 90_000 }],
     [
       'event-queue-url',
@@ -190,6 +192,7 @@ describe('loadConfig', () => {
       ['--log-level=verbose'],
       '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
     ],
+    [['--log-format=pretty'], '--log-format: expected json or text, got "pretty"'],
     [['--wrokers=4'], "Unknown option '--wrokers'"],
     [['extra'], "Unexpected argument 'extra'"],
     [['--workers'], "Option '--workers <value>' argument missing"],

@@ -67,12 +67,16 @@ describe('createMetrics', () => {
     );
   });
 
-  it('has the leader gauge and, by default, process and Node metrics under the kvsync_ prefix', async () => {
+  it('has the leader gauge and, by default, process and Node metrics under their standard names', async () => {
     const metrics = createMetrics();
     metrics.leader.set(1);
     const text = await metrics.registry.metrics();
     expect(text).toContain('# TYPE kvsync_leader gauge\nkvsync_leader 1');
-    expect(text).toContain('# TYPE kvsync_process_cpu_seconds_total counter');
-    expect(text).toContain('# TYPE kvsync_nodejs_eventloop_lag_seconds gauge');
+    expect(text).toContain('# TYPE process_cpu_seconds_total counter');
+    expect(text).toContain('# TYPE process_resident_memory_bytes gauge');
+    expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+    // Stock Node.js dashboards look for these names; a prefix would hide kvsync from them.
+    expect(text).not.toMatch(/^# TYPE kvsync_(process|nodejs)_/m);
   });
 });
