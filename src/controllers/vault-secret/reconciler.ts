@@ -25,6 +25,7 @@ import {
   needsWrite,
   replacement,
 } from './desired-secret.ts';
+import { adoptionRefusal } from './adopt.ts';
 import type { Failure } from './failure.ts';
 import { classifyFailure, firstVaultFailure, SecretConflictError } from './failure.ts';
 import type { ObjectRead, SyncPlan } from './plan.ts';
@@ -273,9 +274,11 @@ export class VaultSecretReconciler {
 
   private checkOwnership(current: V1Secret, vaultSecret: VaultSecret): void {
     if (mayWrite(current, vaultSecret)) return;
+    const adoption = vaultSecret.spec.target?.adopt ? adoptionRefusal(current, vaultSecret) : '';
     throw new SecretConflictError(
-      `Secret ${current.metadata?.name} exists and is not managed by this VaultSecret; ` +
-        'delete or rename it, choose another target.name, or use creationPolicy Merge',
+      adoption ||
+        `Secret ${current.metadata?.name} exists and is not managed by this VaultSecret; ` +
+          'delete or rename it, choose another target.name, or use creationPolicy Merge',
     );
   }
 
