@@ -1,10 +1,9 @@
 // Pure: parsed documents of ESO manifests -> VaultSecret manifests, a report per ESO object, and
 // the annotations that grant kvsync consent to take the existing Secrets over. Stores have no
 // VaultSecret of their own: their vault and identity go into each VaultSecret that uses them.
-import { patterns } from '../api/vault-secret-schema.ts';
 import { ADOPT_BY_ANNOTATION } from '../controllers/vault-secret/adopt.ts';
 import { convertExternalSecret, type VaultSecretManifest } from './external-secret.ts';
-import { type Fields, fieldsOf, Findings, list, text } from './fields.ts';
+import { type Fields, fieldsOf, Findings, list, text, kubernetesName } from './fields.ts';
 import { storeProblems, vaultFor } from './store.ts';
 
 /** One YAML document, named for messages ("eso.yaml document 2"). */
@@ -38,7 +37,6 @@ const ESO_GROUP = 'external-secrets.io';
 const GENERATORS_GROUP = 'generators.external-secrets.io';
 const SUPPORTED_VERSIONS = new Set(['v1', 'v1beta1']);
 const MERGE_FROM_ANNOTATION = 'kvsync.io/merge-from';
-const dnsSubdomain = new RegExp(patterns.dnsSubdomain);
 
 interface EsoObject {
   readonly source: string;
@@ -185,7 +183,7 @@ function esoObject(document: SourceDocument): EsoObject | string {
   if (group !== ESO_GROUP && group !== GENERATORS_GROUP) {
     return `${label} is not an External Secrets Operator object`;
   }
-  if (!dnsSubdomain.test(name) || (namespace !== undefined && !dnsSubdomain.test(namespace))) {
+  if (!kubernetesName.test(name) || (namespace !== undefined && !kubernetesName.test(namespace))) {
     return `${label}: metadata.name and metadata.namespace must be Kubernetes names`;
   }
   return {

@@ -11,7 +11,16 @@ import type {
 import { apiVersion, isSecretKey, kind } from '../api/vault-secret.ts';
 import { patterns } from '../api/vault-secret-schema.ts';
 import { refreshIntervalOf } from './duration.ts';
-import { type Fields, fieldsOf, type Findings, list, objectOf, stringMap, text } from './fields.ts';
+import {
+  type Fields,
+  fieldsOf,
+  type Findings,
+  list,
+  objectOf,
+  stringMap,
+  text,
+  kubernetesName,
+} from './fields.ts';
 import { convertTemplate, type PendingItem } from './template.ts';
 
 export interface VaultSecretManifest {
@@ -41,7 +50,6 @@ const refDefaults = new Map<string, unknown>([
 ]);
 const decodingDefaults = new Map<string, unknown>([...refDefaults, ['decodingStrategy', 'None']]);
 const ENCODED_SUFFIX = '.base64';
-const dnsSubdomain = new RegExp(patterns.dnsSubdomain);
 
 export function convertExternalSecret(
   name: string,
@@ -106,7 +114,7 @@ function targetOf(target: Fields | undefined, name: string, findings: Findings):
     );
   }
   const secretName = text(target, 'name') ?? name;
-  if (!dnsSubdomain.test(secretName)) {
+  if (!kubernetesName.test(secretName)) {
     findings.problem(`target.name "${secretName}" is not a Secret name`);
   }
   if (creation === 'Owner' || creation === 'Orphan') {

@@ -1,8 +1,12 @@
 // Reading parsed YAML that anyone may have written: every value is unknown until checked, user
 // names are iterated as entries and never used to index plain objects, and what a translation
 // cannot carry over is collected, with its reason, rather than thrown at the first one.
+import { patterns } from '../api/vault-secret-schema.ts';
 
 export type Fields = ReadonlyMap<string, unknown>;
+
+/** A Kubernetes object name (DNS subdomain), safe to print in a shell command. */
+export const kubernetesName = new RegExp(patterns.dnsSubdomain);
 
 /** The entries of a YAML mapping, or undefined when `value` is not one. */
 export function fieldsOf(value: unknown): Fields | undefined {

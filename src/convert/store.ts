@@ -3,10 +3,9 @@
 import type { VaultReference } from '../api/vault-secret.ts';
 import { patterns } from '../api/vault-secret-schema.ts';
 import { isAllowedVaultHost, parseVaultUrl } from '../keyvault/vault-url.ts';
-import { type Fields, fieldsOf, Findings, text } from './fields.ts';
+import { type Fields, fieldsOf, Findings, text, kubernetesName } from './fields.ts';
 
 const guid = new RegExp(patterns.guid);
-const dnsSubdomain = new RegExp(patterns.dnsSubdomain);
 
 const azureFields = [
   'vaultUrl',
@@ -93,7 +92,7 @@ export function vaultFor(
   const account = fieldsOf(azure?.get('serviceAccountRef'));
   const accountName = text(account, 'name');
   if (authType === 'WorkloadIdentity' && accountName !== undefined) {
-    if (!dnsSubdomain.test(accountName)) {
+    if (!kubernetesName.test(accountName)) {
       findings.problem(`serviceAccountRef.name "${accountName}" is not a ServiceAccount name`);
     }
     sameNamespace(account, namespace, `ServiceAccount ${accountName}`, findings);

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { fixture, fixtureDir } from '../../unit/convert/fixtures.ts';
+import { fixture, fixtureDir } from '../../support/eso-fixtures.ts';
 
 const main = path.resolve(import.meta.dirname, '../../../src/main.ts');
 

@@ -10,7 +10,7 @@ import { makeChain, toPfxBase64 } from '../../support/certs.ts';
 import { serverSideApply } from '../../support/crds.ts';
 import type { SyncEnvironment } from '../../support/kvsync.ts';
 import { decoded, readSecret, startSyncEnvironment, waitForReady } from '../../support/kvsync.ts';
-import { documents, fixtures } from '../../unit/convert/fixtures.ts';
+import { documents, fixtures } from '../../support/eso-fixtures.ts';
 
 const servicePrincipal = `apiVersion: external-secrets.io/v1
 kind: SecretStore

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { convertDocuments } from '../../../src/convert/convert.ts';
 import { goDurationMs, refreshIntervalOf } from '../../../src/convert/duration.ts';
 import { Findings } from '../../../src/convert/fields.ts';
-import { convertFiles, documents, fixtures } from './fixtures.ts';
+import { convertFiles, documents, fixtures } from '../../support/eso-fixtures.ts';
 
 const store = `apiVersion: external-secrets.io/v1
 kind: SecretStore

@@ -3,7 +3,7 @@
 // refused with which reason.
 import { describe, expect, it } from 'vitest';
 import { convertDocuments } from '../../../src/convert/convert.ts';
-import { documents, fixtures } from './fixtures.ts';
+import { documents, fixtures } from '../../support/eso-fixtures.ts';
 
 const snippet = (name: string) => `snippets/${name}`;
 

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { runConvert } from '../../../src/convert/cli.ts';
-import type { SourceDocument } from '../../../src/convert/convert.ts';
+import { runConvert } from '../../src/convert/cli.ts';
+import type { SourceDocument } from '../../src/convert/convert.ts';
 
-export const fixtureDir = path.resolve(import.meta.dirname, '../../fixtures/eso');
+export const fixtureDir = path.resolve(import.meta.dirname, '../fixtures/eso');
 
 export function fixture(name: string): string {
   return readFileSync(path.join(fixtureDir, name), 'utf8');
