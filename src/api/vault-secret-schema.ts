@@ -458,9 +458,8 @@ const target = named('SecretTarget', {
     },
     adopt: {
       type: 'boolean',
-      default: false,
       description:
-        "Take over an existing Secret that has no controller or is controlled by an ExternalSecret (external-secrets.io), in one update that writes its data and sets this VaultSecret as controller: the Secret is never deleted or blanked. The Secret must consent with the annotation kvsync.io/adopt-by: <this VaultSecret's name>; without it, SecretConflict.",
+        "Take over an existing Secret that has no controller or is controlled by an ExternalSecret (external-secrets.io), in one update that writes its data and sets this VaultSecret as controller: the Secret is never deleted or blanked. The Secret must consent with the annotation kvsync.io/adopt-by: <this VaultSecret's name>; without it, SecretConflict. Absent: false.",
     },
     labels: withoutReservedKeys(stringMap('Labels copied onto the Secret.', 64, 63), 'labels'),
     annotations: withoutReservedKeys(
