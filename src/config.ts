@@ -168,6 +168,7 @@ export type FlagName = keyof typeof flags;
 export function usage(): string {
   const lines = [
     'Usage: kvsync [flags]',
+    '       kvsync convert [FILE...]   (External Secrets Operator manifests -> VaultSecrets; convert --help)',
     '',
     'Keeps Kubernetes Secrets in sync with Azure Key Vault secrets and certificates.',
     '',

@@ -2,13 +2,15 @@
 // kvsync's composition root: configuration, logger, metrics, Kubernetes and Azure clients, the
 // HTTP endpoints, the operator (leader election + manager) and the process's signals.
 // Exit codes: 0 after a clean shutdown or --help, 2 for bad configuration, 1 for anything else
-// (a lost Lease, a manager that cannot start, an unhandled error).
+// (a lost Lease, a manager that cannot start, an unhandled error). `kvsync convert` is a separate
+// command (src/convert/) with its own exit codes.
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { credentialOptionsFromEnv } from './azure-environment.ts';
 import { proxyAgentOptions } from './azure-proxy-agent.ts';
 import { ConfigError, loadConfig, usage, type Config } from './config.ts';
+import { processIo, runConvert } from './convert/cli.ts';
 import type { EventOptions } from './events/event-processing.ts';
 import { eventOptionsFromConfig } from './events/from-config.ts';
 import { kubeIdentityPort } from './identity/kubernetes-port.ts';
@@ -25,6 +27,16 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
+  if (argv[0] === 'convert') {
+    runConvert(argv.slice(1), processIo).then(
+      (code) => (process.exitCode = code),
+      (error: unknown) => {
+        process.stderr.write(`kvsync convert: ${errorMessage(error)}\n`);
+        process.exitCode = EXIT_FAILURE;
+      },
+    );
+    return;
+  }
   let config: Config | 'help';
   let azureOptions;
   let events: EventOptions | undefined;

@@ -462,6 +462,11 @@ const target = named('SecretTarget', {
       description:
         'Owner: create the Secret, owned by the VaultSecret (deleted with it). Merge: manage only kvsync\'s keys in an existing Secret that consents with the annotation kvsync.io/merge-from: <this VaultSecret\'s name> (or "*"); never a service-account-token or bootstrap-token Secret. Orphan: create it without owner; it stays after the VaultSecret is deleted.',
     },
+    adopt: {
+      type: 'boolean',
+      description:
+        "Take over an existing Secret that has no controller or is controlled by an ExternalSecret (external-secrets.io), in one update that writes its data and sets this VaultSecret as controller: the Secret is never deleted or blanked. The Secret must consent with the annotation kvsync.io/adopt-by: <this VaultSecret's name>; without it, SecretConflict. Absent: false.",
+    },
     labels: withoutReservedKeys(stringMap('Labels copied onto the Secret.', 64, 63), 'labels'),
     annotations: withoutReservedKeys(
       stringMap('Annotations copied onto the Secret.', 64, 8192),

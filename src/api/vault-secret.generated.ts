@@ -78,6 +78,10 @@ export interface SecretTarget {
    */
   creationPolicy?: 'Owner' | 'Merge' | 'Orphan';
   /**
+   * Take over an existing Secret that has no controller or is controlled by an ExternalSecret (external-secrets.io), in one update that writes its data and sets this VaultSecret as controller: the Secret is never deleted or blanked. The Secret must consent with the annotation kvsync.io/adopt-by: <this VaultSecret's name>; without it, SecretConflict. Absent: false.
+   */
+  adopt?: boolean;
+  /**
    * Labels copied onto the Secret.
    */
   labels?: {

@@ -3,6 +3,7 @@
 import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../api/vault-secret.ts';
 import { apiVersion, kind, targetSecretName } from '../../api/vault-secret.ts';
+import { adoptionRefusal } from './adopt.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'kvsync';
@@ -59,13 +60,14 @@ export function desiredSecret(
 
 /**
  * Whether kvsync may write this existing Secret for this VaultSecret. Under Owner and Orphan it
- * must be one kvsync wrote for it; under Merge any Secret not claimed by another VaultSecret (that
- * it consents to the Merge is merge-consent.ts's to decide).
+ * must be one kvsync wrote for it, or one it may adopt (see adopt.ts); under Merge any Secret not
+ * claimed by another VaultSecret (that it consents to the Merge is merge-consent.ts's to decide).
  */
 export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
   const source = current.metadata?.annotations?.[SOURCE_ANNOTATION];
   if (source !== undefined && source !== vaultSecret.metadata.name) return false;
   if (creationPolicy(vaultSecret) === 'Merge') return true;
+  if (adoptionRefusal(current, vaultSecret) === undefined) return true;
   if (source === undefined || current.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY)
     return false;
   const controller = current.metadata?.ownerReferences?.find((ref) => ref.controller);
@@ -95,14 +97,18 @@ export function needsWrite(
   return owned !== (policy === 'Owner');
 }
 
-/** The full object to PUT under Owner/Orphan: desired content, metadata others added kept. */
+/**
+ * The full object to PUT under Owner/Orphan: desired content, metadata others added kept. Another
+ * controller can only be the ExternalSecret of an adopted Secret (mayWrite): its reference goes,
+ * in the same update, so its deletion no longer collects the Secret.
+ */
 export function replacement(
   current: V1Secret,
   desired: V1Secret,
   vaultSecretUid: string | undefined,
 ): V1Secret {
   const others = (current.metadata?.ownerReferences ?? []).filter(
-    (ref) => ref.uid !== vaultSecretUid,
+    (ref) => ref.uid !== vaultSecretUid && ref.controller !== true,
   );
   const ownerReferences = [...others, ...(desired.metadata?.ownerReferences ?? [])];
   return {

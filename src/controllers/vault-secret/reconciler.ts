@@ -26,6 +26,7 @@ import {
   ownValue,
   replacement,
 } from './desired-secret.ts';
+import { adoptionRefusal } from './adopt.ts';
 import type { Failure } from './failure.ts';
 import { MERGE_FROM_ANNOTATION, mergeRefusal } from './merge-consent.ts';
 import { classifyFailure, firstVaultFailure, SecretConflictError } from './failure.ts';
@@ -293,10 +294,12 @@ export class VaultSecretReconciler {
 
   private checkOwnership(current: V1Secret, vaultSecret: VaultSecret): void {
     if (mayWrite(current, vaultSecret)) return;
+    const adoption = vaultSecret.spec.target?.adopt ? adoptionRefusal(current, vaultSecret) : '';
     throw new SecretConflictError(
-      `Secret ${current.metadata?.name} exists and is not managed by this VaultSecret; ` +
-        'delete or rename it, choose another target.name, or use creationPolicy Merge with ' +
-        `the Secret annotated ${MERGE_FROM_ANNOTATION}: ${vaultSecret.metadata.name}`,
+      adoption ||
+        `Secret ${current.metadata?.name} exists and is not managed by this VaultSecret; ` +
+          'delete or rename it, choose another target.name, or use creationPolicy Merge with ' +
+          `the Secret annotated ${MERGE_FROM_ANNOTATION}: ${vaultSecret.metadata.name}`,
     );
   }
 
