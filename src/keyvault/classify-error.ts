@@ -5,6 +5,7 @@ import { isRestError, type HttpHeaders, type RestError } from '@azure/core-rest-
 import { VaultError } from './errors.ts';
 import {
   describeEntraError,
+  describeEntraThrottling,
   findEntraCode,
   isIdentityError,
   type IdentityHints,
@@ -43,7 +44,13 @@ export function classifyVaultError(
 
   // A token that could not be had: Entra ID refused, or was unreachable.
   if (isIdentityError(err) || findEntraCode(err) !== undefined) {
-    if (isNetworkFailure(err) || entraStatus(err) >= 500 || entraStatus(err) === 429) {
+    if (entraStatus(err) === 429) {
+      return new VaultError('Throttled', describeEntraThrottling(hints), {
+        ...base,
+        statusCode: 429,
+      });
+    }
+    if (isNetworkFailure(err) || entraStatus(err) >= 500) {
       return new VaultError(
         'Transient',
         `could not get a token from Entra ID for ${subject}: Entra ID is unreachable or busy`,
@@ -61,15 +68,13 @@ export function classifyVaultError(
     return classifyStatus(err, err.statusCode, subject, base);
   }
   // The SDK refused to send a token: the server's challenge named another resource or origin.
-  const challenge = causeChain(err).some(
-    (e) =>
-      e instanceof Error && /^The challenge (resource|origin) .* does not match/.test(e.message),
-  );
-  if (challenge) {
+  const challenge = challengeMismatch(err);
+  if (challenge !== undefined) {
     return new VaultError(
-      'Forbidden',
-      `no token was sent for ${subject}: the server's authentication challenge does not belong to ` +
-        'this vault host, so it may not be Key Vault; check spec.vault.url',
+      'UntrustedHost',
+      `no token was sent for ${subject}: the server's authentication challenge names ` +
+        `${challenge}, which this vault host does not belong to, so the host may not be Key ` +
+        'Vault; check spec.vault.url (and any proxy or DNS between kvsync and the vault)',
       base,
     );
   }
@@ -207,6 +212,16 @@ export function retryAfterMs(
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** `resource "vault.azure.net"` or `origin "…"` when the SDK refused the server's challenge. */
+function challengeMismatch(err: unknown): string | undefined {
+  for (const e of causeChain(err)) {
+    if (!(e instanceof Error)) continue;
+    const match = /^The challenge (resource|origin) '([^'\s]{1,256})' does not match/.exec(e.message);
+    if (match) return `${match[1]} "${match[2]}"`;
+  }
+  return undefined;
 }
 
 function isNetworkFailure(err: unknown): boolean {

@@ -30,6 +30,7 @@ const vaultReasons: Record<VaultError['kind'], { reason: Reason; retry: Retry }>
   NotFound: { reason: Reason.ObjectNotFound, retry: { kind: 'after', ms: slowRetryMs } },
   Disabled: { reason: Reason.ObjectDisabled, retry: { kind: 'after', ms: slowRetryMs } },
   Forbidden: { reason: Reason.Forbidden, retry: { kind: 'after', ms: slowRetryMs } },
+  UntrustedHost: { reason: Reason.UntrustedVaultHost, retry: { kind: 'after', ms: slowRetryMs } },
   Unauthenticated: { reason: Reason.Unauthenticated, retry: { kind: 'after', ms: slowRetryMs } },
   Throttled: { reason: Reason.Throttled, retry: { kind: 'backoff' } },
   Transient: { reason: Reason.VaultError, retry: { kind: 'backoff' } },
