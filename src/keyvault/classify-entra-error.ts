@@ -70,7 +70,10 @@ export function describeEntraThrottling(hints: IdentityHints): string {
 
 /** Refusals by the SDK itself, before any request to Entra ID. */
 function describeLocalRefusal(err: unknown, context: RefusalContext): string {
-  const otherTenant = firstMatch(err, /not configured to acquire tokens for tenant ([\w-]+(?:\.[\w-]+)*)/);
+  const otherTenant = firstMatch(
+    err,
+    /not configured to acquire tokens for tenant ([\w-]+(?:\.[\w-]+)*)/,
+  );
   if (otherTenant !== undefined) {
     const identityTenant = context.tenantId ?? 'its own tenant';
     return (
@@ -80,6 +83,16 @@ function describeLocalRefusal(err: unknown, context: RefusalContext): string {
       `identity registered in tenant ${otherTenant} (set spec.vault.identity.tenantId or the ` +
       `ServiceAccount annotation azure.workload.identity/tenant-id to ${otherTenant}, with a ` +
       `client id from that tenant), or a vault in tenant ${identityTenant}`
+    );
+  }
+  if (firstMatch(err, /(endpoints_resolution_error)/) !== undefined) {
+    // MSAL reads the tenant's OpenID configuration first; Entra answers it with AADSTS90002 for
+    // a tenant that does not exist, which MSAL reports without the code.
+    const tenant = describeRefusal('AADSTS90002', context)!;
+    return (
+      'could not get a token from Entra ID: it gave no OpenID configuration for tenant ' +
+      `${context.tenantId ?? '(none set)'}, so ${tenant.what} (AADSTS90002) or Entra ID is ` +
+      `unreachable; ${tenant.fix}`
     );
   }
   const sentence = firstSentence(texts(causeChain(err).find((e) => e instanceof Error))[0] ?? '');
@@ -92,7 +105,7 @@ function describeLocalRefusal(err: unknown, context: RefusalContext): string {
 
 /** Issuer, subject and audience as Entra ID names them in its descriptions, else the hints. */
 function refusalContext(err: unknown, hints: IdentityHints): RefusalContext {
-  const value = '([^\'\\s]{1,512})';
+  const value = "([^'\\s]{1,512})";
   const issuer =
     firstMatch(err, new RegExp(`Assertion Issuer: '${value}'`, 'i')) ??
     firstMatch(err, new RegExp(`presented assertion issuer '${value}'`, 'i'));

@@ -218,7 +218,9 @@ export function retryAfterMs(
 function challengeMismatch(err: unknown): string | undefined {
   for (const e of causeChain(err)) {
     if (!(e instanceof Error)) continue;
-    const match = /^The challenge (resource|origin) '([^'\s]{1,256})' does not match/.exec(e.message);
+    const match = /^The challenge (resource|origin) '([^'\s]{1,256})' does not match/.exec(
+      e.message,
+    );
     if (match) return `${match[1]} "${match[2]}"`;
   }
   return undefined;
@@ -244,10 +246,13 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
+/** The HTTP status of Entra's answer: @azure/identity's `statusCode` or MSAL's `status`. */
 function entraStatus(err: unknown): number {
   for (const e of causeChain(err)) {
-    const status = (e as { statusCode?: unknown; status?: unknown }).statusCode;
-    if (typeof status === 'number' && status > 0) return status;
+    const { statusCode, status } = e as { statusCode?: unknown; status?: unknown };
+    for (const value of [statusCode, status]) {
+      if (typeof value === 'number' && value > 0) return value;
+    }
   }
   return 0;
 }

@@ -34,9 +34,13 @@ const TENANT_ID_SOURCES =
 const app = (c: RefusalContext) =>
   c.clientId ? `application (client id) ${c.clientId}` : 'the application';
 const inTenant = (c: RefusalContext) => (c.tenantId ? ` in tenant ${c.tenantId}` : '');
-const presented = (c: RefusalContext) =>
-  `the ServiceAccount token kvsync presented (issuer "${c.issuer ?? 'unknown'}", subject ` +
-  `"${c.subject ?? 'unknown'}")`;
+/** `issuer "…", subject "…"`, leaving out what is not known. */
+const claims = (c: RefusalContext, which: readonly ('issuer' | 'subject')[]) =>
+  which.flatMap((claim) => (c[claim] === undefined ? [] : [`${claim} "${c[claim]}"`])).join(', ');
+const presented = (c: RefusalContext, which: readonly ('issuer' | 'subject')[]) => {
+  const known = claims(c, which);
+  return `the ServiceAccount token kvsync presented${known ? ` (${known})` : ''}`;
+};
 
 /** The `az` line that adds the federated credential Entra ID did not find. */
 export function federatedCredentialCommand(c: RefusalContext): string {
@@ -77,7 +81,7 @@ const REFUSALS = new Map<string, Refusal>([
     'AADSTS70021',
     {
       what: (c) =>
-        `no federated credential of ${app(c)} matches ${presented(c)} and audience ` +
+        `no federated credential of ${app(c)} matches ${presented(c, ['issuer', 'subject'])} and audience ` +
         `"${c.audience ?? TOKEN_EXCHANGE_AUDIENCE}"`,
       fix: addFederatedCredential,
     },
@@ -86,19 +90,19 @@ const REFUSALS = new Map<string, Refusal>([
     'AADSTS700211',
     {
       what: (c) =>
-        `no federated credential of ${app(c)} trusts the issuer "${c.issuer ?? 'unknown'}" of the ` +
-        `ServiceAccount token kvsync presented (subject "${c.subject ?? 'unknown'}")`,
+        `no federated credential of ${app(c)} trusts the issuer ${c.issuer ? `"${c.issuer}" ` : ''}` +
+        `of ${presented(c, ['subject'])}`,
       fix: (c) =>
         `${addFederatedCredential(c)} (the issuer must be the cluster's OIDC issuer URL exactly, ` +
-        'trailing slash included)',
+        'character, including any trailing slash)',
     },
   ],
   [
     'AADSTS700213',
     {
       what: (c) =>
-        `no federated credential of ${app(c)} has the subject "${c.subject ?? 'unknown'}" of the ` +
-        `ServiceAccount token kvsync presented (issuer "${c.issuer ?? 'unknown'}")`,
+        `no federated credential of ${app(c)} has the subject ${c.subject ? `"${c.subject}" ` : ''}` +
+        `of ${presented(c, ['issuer'])}`,
       fix: addFederatedCredential,
     },
   ],
@@ -106,9 +110,10 @@ const REFUSALS = new Map<string, Refusal>([
     'AADSTS7002138',
     {
       what: (c) =>
-        `a federated credential of ${app(c)} matches the subject "${c.subject ?? 'unknown'}" ` +
+        `a federated credential of ${app(c)} matches the subject of ${presented(c, ['subject'])} ` +
         'only when case is ignored, and Entra ID compares subjects case-sensitively',
-      fix: (c) => `replace it with one whose subject is exactly "${c.subject ?? 'unknown'}"`,
+      fix: (c) =>
+        `replace it with one whose subject is exactly ${c.subject ? `"${c.subject}"` : 'that subject'}`,
     },
   ],
   [
@@ -134,7 +139,7 @@ const REFUSALS = new Map<string, Refusal>([
     {
       what: (c) =>
         `the signature of the ServiceAccount token kvsync presented did not verify with the keys ` +
-        `Entra ID read from its issuer "${c.issuer ?? 'unknown'}"`,
+        `Entra ID read from its issuer${c.issuer ? ` "${c.issuer}"` : ''}`,
       fix: () =>
         "check that the federated credential's issuer is this cluster's OIDC issuer and that its " +
         'discovery document and JWKS are public and current (after a key rotation, Entra ID ' +
@@ -145,8 +150,8 @@ const REFUSALS = new Map<string, Refusal>([
     'AADSTS50166',
     {
       what: (c) =>
-        `Entra ID could not read the OIDC discovery document or keys of the issuer ` +
-        `"${c.issuer ?? 'unknown'}"`,
+        'Entra ID could not read the OIDC discovery document or keys of the issuer' +
+        `${c.issuer ? ` "${c.issuer}"` : ' of the ServiceAccount token kvsync presented'}`,
       fix: () =>
         "make the cluster's OIDC issuer (/.well-known/openid-configuration and its jwks_uri) " +
         'reachable from the internet without authentication',

@@ -312,7 +312,8 @@ const cases: Case[] = [
     name: 'Entra ID throttling (429)',
     err: new AuthenticationError(429, 'Too Many Requests'),
     kind: 'Throttled',
-    message: /Entra ID is throttling token requests for application \(client id\) 1111-client in tenant t-1/,
+    message:
+      /Entra ID is throttling token requests for application \(client id\) 1111-client in tenant t-1/,
     statusCode: 429,
   },
   {
@@ -321,7 +322,8 @@ const cases: Case[] = [
       "The challenge resource 'vault.azure.net' does not match the requested domain. Set disableChallengeResourceVerification to true in your client options to disable. See https://aka.ms/azsdk/blog/vault-uri for more information.",
     ),
     kind: 'UntrustedHost',
-    message: /challenge names resource "vault\.azure\.net", which this vault host does not belong to/,
+    message:
+      /challenge names resource "vault\.azure\.net", which this vault host does not belong to/,
   },
   {
     name: 'Entra ID answering 503',
@@ -447,7 +449,9 @@ describe('Entra ID refusals: a message built from parts for every known code', (
     const message = classifyVaultError(err, 'db', { clientId: '1111-client' }).message;
     expect(message).toContain(`has the subject "${subject}"`);
     expect(message).toContain(`--subject "${subject}"`);
-    expect(message).toContain(`--identity-name "$(az identity list --query "[?clientId=='1111-client'].name" -o tsv)"`);
+    expect(message).toContain(
+      `--identity-name "$(az identity list --query "[?clientId=='1111-client'].name" -o tsv)"`,
+    );
   });
 
   it('an unknown code keeps its code and first sentence whole, without trace lines', () => {
@@ -464,8 +468,12 @@ describe('Entra ID refusals: a message built from parts for every known code', (
       'The current credential is not configured to acquire tokens for tenant t-2. To enable acquiring tokens for this tenant add it to the AdditionallyAllowedTenants on the credential options, or add "*" to AdditionallyAllowedTenants to allow acquiring tokens for any tenant.',
     );
     const message = classifyVaultError(err, 'db', hints).message;
-    expect(message).toMatch(/challenge names tenant t-2, but the identity \(client id 1111-client\) is in tenant t-1/);
-    expect(message).toMatch(/spec\.vault\.identity\.tenantId or the ServiceAccount annotation azure\.workload\.identity\/tenant-id to t-2/);
+    expect(message).toMatch(
+      /challenge names tenant t-2, but the identity \(client id 1111-client\) is in tenant t-1/,
+    );
+    expect(message).toMatch(
+      /spec\.vault\.identity\.tenantId or the ServiceAccount annotation azure\.workload\.identity\/tenant-id to t-2/,
+    );
     expect(message).not.toContain('not set up');
   });
 });
