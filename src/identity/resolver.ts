@@ -1,18 +1,25 @@
 // Resolves the identity a VaultSecret reads with: the operator's own (where allowed), a
 // ServiceAccount of its namespace federated with Entra ID, or a client secret stored in its
 // namespace. Credentials are cached per identity key, so Entra ID access tokens (cached inside
-// each credential by MSAL) and ServiceAccount tokens are reused across reconciles.
+// each credential by MSAL) and ServiceAccount tokens are reused across reconciles. An identity
+// Entra ID refused is paused per key (identity-backoff.ts): resolving it then throws at once.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
 import type { VaultSecret } from '../api/vault-secret.ts';
 import { withExchangeCounter, type AzureCredentialOptions } from './azure-options.ts';
+import { BackedOffCredential } from './backed-off-credential.ts';
 import { defaultIdentityFromEnv, type DefaultIdentity } from './default-identity.ts';
 import {
   clientSecretContent,
   serviceAccountIds,
   type ClientSecretContent,
 } from './identity-ids.ts';
+import {
+  IdentityBackoff,
+  type IdentityBackoffOptions,
+  type IdentitySource,
+} from './identity-backoff.ts';
 import { serviceAccountNotFound, type KubernetesPort } from './kubernetes-port.ts';
 import { LruCache } from '../runtime/lru-cache.ts';
 import {
@@ -25,10 +32,12 @@ import { ServiceAccountTokens } from './service-account-tokens.ts';
 import { SharedTokenRequests } from './shared-token-requests.ts';
 import {
   IdentityError,
+  IdentityPausedError,
   type IdentityResolver,
   type ResolvedIdentity,
   type TokenRequestKind,
 } from './types.ts';
+import type { IdentityHints } from '../keyvault/classify-error.ts';
 
 export interface IdentityResolverOptions {
   readonly kubernetes: KubernetesPort;
@@ -44,6 +53,8 @@ export interface IdentityResolverOptions {
   readonly maxIdentities?: number;
   /** ServiceAccount token lifetime asked for (>= 600). Default 3600. */
   readonly tokenExpirationSeconds?: number;
+  /** Pauses after Entra ID refuses an identity (default 30 s doubling to 30 min, ±20%). */
+  readonly backoff?: IdentityBackoffOptions;
   readonly now?: () => number;
 }
 
@@ -55,7 +66,27 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     options.azureOptions,
     options.onTokenRequest && (() => options.onTokenRequest?.('entra')),
   );
-  const defaultIdentity = defaultIdentityFromEnv(options.env, azureOptions);
+  const troubleListeners: (() => void)[] = [];
+  const serviceAccountTrouble = () => troubleListeners.splice(0).forEach((listener) => listener());
+  const backoff = new IdentityBackoff({
+    maxEntries: options.maxIdentities ?? 1000,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...options.backoff,
+    onRefused: (source) => {
+      if (source?.kind === 'ServiceAccount') serviceAccountTrouble();
+    },
+  });
+  const fromEnv = defaultIdentityFromEnv(options.env, azureOptions);
+  const defaultIdentity: DefaultIdentity | undefined = fromEnv && {
+    ...fromEnv,
+    credential: new BackedOffCredential(fromEnv.credential, fromEnv.key, backoff, undefined),
+  };
+
+  /** Throws while the identity is paused; the first caller after a pause goes ahead. */
+  const admit = (key: string, hints: IdentityHints, resumesWhen?: string): void => {
+    const paused = backoff.admit(key);
+    if (paused) throw new IdentityPausedError({ ...paused, hints, resumesWhen });
+  };
   const operatorTenantId = options.env.AZURE_TENANT_ID?.trim() || undefined;
   const maxIdentities = options.maxIdentities ?? 1000;
   const credentials = new LruCache<string, TokenCredential>(maxIdentities);
@@ -82,6 +113,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
       throw defaultIdentityNotAllowed(namespace);
     }
     if (!defaultIdentity) throw noDefaultIdentity();
+    admit(defaultIdentity.key, defaultIdentity.hints ?? {});
     return defaultIdentity;
   };
 
@@ -93,6 +125,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     const account = await options.kubernetes.getServiceAccount(namespace, name);
     if (!account) {
       tokens.forget(namespace, name);
+      serviceAccountTrouble();
       throw serviceAccountNotFound(namespace, name);
     }
     const { clientId, tenantId } = serviceAccountIds(
@@ -101,25 +134,35 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
       operatorTenantId,
     );
     const key = `sa:${namespace}/${name}:${clientId}`;
+    const source: IdentitySource = { kind: 'ServiceAccount', namespace, name };
     const credential = credentials.getOrCreate(
       `${key}|${tenantId}`,
       () =>
-        new SharedTokenRequests(
-          new ClientAssertionCredential(
-            tenantId,
-            clientId,
-            () => tokens.get(namespace, name),
-            azureOptions,
+        new BackedOffCredential(
+          new SharedTokenRequests(
+            new ClientAssertionCredential(
+              tenantId,
+              clientId,
+              () => tokens.get(namespace, name),
+              azureOptions,
+            ),
           ),
+          key,
+          backoff,
+          source,
         ),
     );
-    const issuer = tokens.issuerOf(namespace, name);
-    const subject = `system:serviceaccount:${namespace}:${name}`;
-    return {
-      key,
-      credential,
-      hints: { clientId, tenantId, subject, ...(issuer ? { issuer } : {}) },
+    // The issuer is known once a token was requested; messages read it when they are written.
+    const hints: IdentityHints = {
+      clientId,
+      tenantId,
+      subject: `system:serviceaccount:${namespace}:${name}`,
+      get issuer() {
+        return tokens.issuerOf(namespace, name);
+      },
     };
+    admit(key, hints, `ServiceAccount ${name} or spec.vault.identity changes`);
+    return { key, credential, hints };
   };
 
   const viaClientSecret = async (
@@ -144,16 +187,24 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     const credential = credentials.getOrCreate(
       key,
       () =>
-        new SharedTokenRequests(
-          new ClientSecretCredential(
-            content.tenantId,
-            content.clientId,
-            content.clientSecret,
-            azureOptions,
+        new BackedOffCredential(
+          new SharedTokenRequests(
+            new ClientSecretCredential(
+              content.tenantId,
+              content.clientId,
+              content.clientSecret,
+              azureOptions,
+            ),
           ),
+          key,
+          backoff,
+          { kind: 'Secret', namespace, name },
         ),
     );
-    return { key, credential, hints: { clientId: content.clientId, tenantId: content.tenantId } };
+    const hints = { clientId: content.clientId, tenantId: content.tenantId };
+    // A changed Secret is a new key, so it is noticed at the next look (at most a minute away).
+    admit(key, hints, `Secret ${name} or spec.vault.identity changes`);
+    return { key, credential, hints };
   };
 
   return {
@@ -168,6 +219,12 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         return await viaClientSecret(namespace, identity.clientSecretRef.name, overrides);
       }
       return viaDefault(namespace);
+    },
+    onServiceAccountTrouble(listener) {
+      troubleListeners.push(listener);
+    },
+    serviceAccountChanged(namespace, name) {
+      backoff.sourceChanged({ kind: 'ServiceAccount', namespace, name });
     },
   };
 }

@@ -68,6 +68,11 @@ export function describeEntraThrottling(hints: IdentityHints): string {
   );
 }
 
+/** MSAL could not read the tenant's OpenID configuration (Entra answers it with AADSTS90002). */
+export function isUnknownTenant(err: unknown): boolean {
+  return firstMatch(err, /(endpoints_resolution_error)/) !== undefined;
+}
+
 /** Refusals by the SDK itself, before any request to Entra ID. */
 function describeLocalRefusal(err: unknown, context: RefusalContext): string {
   const otherTenant = firstMatch(
@@ -85,7 +90,7 @@ function describeLocalRefusal(err: unknown, context: RefusalContext): string {
       `client id from that tenant), or a vault in tenant ${identityTenant}`
     );
   }
-  if (firstMatch(err, /(endpoints_resolution_error)/) !== undefined) {
+  if (isUnknownTenant(err)) {
     // MSAL reads the tenant's OpenID configuration first; Entra answers it with AADSTS90002 for
     // a tenant that does not exist, which MSAL reports without the code.
     const tenant = describeRefusal('AADSTS90002', context)!;

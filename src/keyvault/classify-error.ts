@@ -7,6 +7,7 @@ import {
   describeEntraError,
   describeEntraThrottling,
   findEntraCode,
+  isUnknownTenant,
   isIdentityError,
   type IdentityHints,
 } from './classify-entra-error.ts';
@@ -93,6 +94,19 @@ export function classifyVaultError(
     'Invalid',
     `unexpected failure reading ${subject}: ${errorName(err)}${isRestError(err) && err.code ? ` ${err.code}` : ''}`,
     base,
+  );
+}
+
+/**
+ * Entra ID itself refused the identity (an AADSTS code, an unknown tenant, or throttling), as
+ * opposed to an outage, a network failure or the SDK refusing locally: worth backing off.
+ */
+export function isEntraRefusal(err: unknown): boolean {
+  const classified = classifyVaultError(err);
+  if (classified.kind === 'Throttled') return entraStatus(err) === 429;
+  return (
+    classified.kind === 'Unauthenticated' &&
+    (findEntraCode(err) !== undefined || isUnknownTenant(err))
   );
 }
 
