@@ -77,6 +77,8 @@ export class FakeEntra {
   readonly #resources = new Set<string>(['https://vault.azure.net']);
   readonly #apps = new Map<string, AppRegistration>();
   readonly #tokenRequests = new Map<string, number>();
+  /** When each token request arrived (ms since the epoch), per client id. */
+  readonly #tokenRequestTimes = new Map<string, number[]>();
   readonly #tokensIssued = new Map<string, number>();
   #lifetimeSeconds = DEFAULT_TOKEN_LIFETIME_SECONDS;
   #fault: { status: number; remaining: number; retryAfterSeconds: number } | undefined;
@@ -159,6 +161,11 @@ export class FakeEntra {
     return count(this.#tokenRequests, clientId);
   }
 
+  /** When the token requests naming `clientId` arrived (ms since the epoch), in order. */
+  tokenRequestTimes(clientId: string): readonly number[] {
+    return [...(this.#tokenRequestTimes.get(clientId) ?? [])];
+  }
+
   /** Access tokens issued to `clientId` (all of them without an argument). */
   tokensIssued(clientId?: string): number {
     return count(this.#tokensIssued, clientId);
@@ -166,6 +173,7 @@ export class FakeEntra {
 
   resetCounters(): void {
     this.#tokenRequests.clear();
+    this.#tokenRequestTimes.clear();
     this.#tokensIssued.clear();
   }
 
@@ -245,6 +253,9 @@ export class FakeEntra {
   async #token(tenant: string, rawBody: string): Promise<Record<string, unknown>> {
     const form = parseTokenForm(rawBody);
     this.#tokenRequests.set(form.clientId, (this.#tokenRequests.get(form.clientId) ?? 0) + 1);
+    const times = this.#tokenRequestTimes.get(form.clientId) ?? [];
+    times.push(this.#options.now().getTime());
+    this.#tokenRequestTimes.set(form.clientId, times);
     if (this.#fault && this.#fault.remaining > 0) {
       this.#fault.remaining--;
       if (this.#fault.status === 429) throw entraErrors.throttled(this.#fault.retryAfterSeconds);
