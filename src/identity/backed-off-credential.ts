@@ -35,7 +35,7 @@ export class BackedOffCredential implements TokenCredential {
       this.#backoff.succeeded(this.#key);
       return token;
     } catch (error) {
-      if (isEntraRefusal(error)) {
+      if (error instanceof Error && isEntraRefusal(error)) {
         this.#backoff.refused(this.#key, error, this.#source);
       }
       throw error;

@@ -30,7 +30,7 @@ export interface IdentityBackoffOptions {
 
 /** The identity is paused: what Entra ID last answered, and when to look again. */
 export interface Paused {
-  readonly refusal: unknown;
+  readonly refusal: Error;
   readonly retryInMs: number;
 }
 
@@ -39,7 +39,7 @@ const MAX_PROBE_MS = 60_000;
 
 interface Entry {
   refusals: number;
-  refusal: unknown;
+  refusal: Error;
   source: IdentitySource | undefined;
   /** Token requests wait until then. */
   until: number;
@@ -84,13 +84,13 @@ export class IdentityBackoff {
   }
 
   /** Before a token request (reconciles, sweeps): the refusal while the pause lasts. */
-  paused(key: string): unknown {
+  paused(key: string): Error | undefined {
     const entry = this.#entries.get(key);
     return entry && this.#now() < entry.until ? entry.refusal : undefined;
   }
 
   /** Entra ID refused the identity; a refusal within the current pause is the same round. */
-  refused(key: string, refusal: unknown, source?: IdentitySource): void {
+  refused(key: string, refusal: Error, source?: IdentitySource): void {
     const now = this.#now();
     const entry = this.#entries.get(key);
     if (entry && now < entry.until) {
