@@ -37,21 +37,37 @@ export function watchServiceAccountsOnTrouble(options: ServiceAccountWatchOption
         onStatus: informerStatusLogger(options.log, 'serviceaccounts'),
       },
     );
+    const using = (namespace: string, name: string) =>
+      vaultSecrets
+        .list()
+        .filter(
+          (vs) =>
+            vs.metadata.namespace === namespace &&
+            vs.spec.vault.identity?.serviceAccountName === name,
+        );
     watching.onChange((key) => {
       // The first list reports every ServiceAccount; none of them changed.
       if (!watching.hasSynced()) return;
       const { namespace, name } = splitKey(key);
       if (namespace === undefined) return;
       identities.serviceAccountChanged?.(namespace, name);
-      for (const vaultSecret of vaultSecrets.list()) {
-        if (
-          vaultSecret.metadata.namespace === namespace &&
-          vaultSecret.spec.vault.identity?.serviceAccountName === name
-        ) {
-          enqueue(objectKey(vaultSecret));
-        }
-      }
+      for (const vaultSecret of using(namespace, name)) enqueue(objectKey(vaultSecret));
     });
+    // A ServiceAccount created while the first list ran was not reported as a change: the
+    // VaultSecrets still failing on one that exists now look again.
+    void watching.waitForSync().then(
+      () => {
+        for (const vaultSecret of vaultSecrets.list()) {
+          const name = vaultSecret.spec.vault.identity?.serviceAccountName;
+          const ready = vaultSecret.status?.conditions?.find((c) => c.type === 'Ready');
+          if (name === undefined || ready?.status === 'True') continue;
+          if (watching.store.get(`${vaultSecret.metadata.namespace}/${name}`)) {
+            enqueue(objectKey(vaultSecret));
+          }
+        }
+      },
+      () => {},
+    );
     informer = watching;
     watching.start();
   });

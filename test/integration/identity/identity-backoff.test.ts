@@ -24,6 +24,7 @@ import {
   applyVaultSecret,
   readyOf,
   startSyncEnvironment,
+  waitForReady,
   type SyncEnvironment,
 } from '../../support/kvsync.ts';
 
@@ -181,5 +182,45 @@ describe('a refused identity shared by 50 VaultSecrets', () => {
     );
     // One token for all of them.
     expect(azure.entra.tokensIssued(app.clientId)).toBe(1);
+  });
+
+  it('a missing ServiceAccount: creating it syncs at once', async () => {
+    const env = await startSyncEnvironment(info, {
+      prefix: 'id-backoff-missing',
+      azure,
+      identities: (doubles) =>
+        createIdentityResolver({
+          kubernetes: kubeIdentityPort(kc),
+          azureOptions: doubles.clientOptions,
+          env: { AZURE_TENANT_ID: doubles.tenantId },
+          defaultIdentityNamespaces: [],
+        }),
+    });
+    environments.push(env);
+    const { namespace } = env;
+    const app = azure.entra.registerApp({
+      federatedCredentials: [
+        { issuer: info.issuer, subject: serviceAccountSubject(namespace, 'not-yet') },
+      ],
+    });
+    const vault = azure.keyVault.createVault('id-missing-kv');
+    vault.setSecret('db-password', 'missing-then-created');
+    vault.grant(app.clientId);
+    await applyVaultSecret(kc, namespace, 'waits', {
+      vault: { url: azure.vaultUrl('id-missing-kv'), identity: { serviceAccountName: 'not-yet' } },
+      data: [{ key: 'password', secret: { name: 'db-password' } }],
+    });
+    await waitForReady(kc, namespace, 'waits', { status: 'False', reason: 'IdentityError' });
+    // Looked at again a minute later by itself; the ServiceAccount watch makes it now.
+    await core.createNamespacedServiceAccount({
+      namespace,
+      body: {
+        metadata: {
+          name: 'not-yet',
+          annotations: { 'azure.workload.identity/client-id': app.clientId },
+        },
+      },
+    });
+    await waitForReady(kc, namespace, 'waits', { status: 'True' }, 30_000);
   });
 });
