@@ -11,6 +11,7 @@ import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
 import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
 import type { EventOptions } from './events/event-processing.ts';
 import { createEventProcessing } from './events/event-processing.ts';
+import { watchServiceAccountsOnTrouble } from './identity/service-account-watch.ts';
 import type { IdentityResolver } from './identity/types.ts';
 import type { VaultBudgetOptions } from './keyvault/budget.ts';
 import { createVaultBudget } from './keyvault/budget.ts';
@@ -241,6 +242,16 @@ export function startManager(options: ManagerOptions): Manager {
     if (owner !== undefined) enqueue(owner);
   });
 
+  // A fixed ServiceAccount retries the VaultSecrets using it at once, not after its pause.
+  const serviceAccounts = watchServiceAccountsOnTrouble({
+    kubeConfig,
+    namespaces,
+    identities: options.identities,
+    vaultSecrets: vaultSecrets.store,
+    enqueue,
+    log,
+  });
+
   vaultSecrets.start();
   secrets.start();
   const started = controller.start();
@@ -261,7 +272,7 @@ export function startManager(options: ManagerOptions): Manager {
       // Restarts still owed stay marked on their Secrets for the next leader.
       await restarter.markersWritten();
       pool.stop();
-      await Promise.all([vaultSecrets.stop(), secrets.stop()]);
+      await Promise.all([vaultSecrets.stop(), secrets.stop(), serviceAccounts.stop()]);
     },
     abort(reason) {
       controller.abort(reason);

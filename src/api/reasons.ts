@@ -32,6 +32,9 @@ export const Reason = {
   ObjectDisabled: 'ObjectDisabled',
   /** The identity may not read the object (RBAC role or access policy missing). */
   Forbidden: 'Forbidden',
+  /** The vault host's authentication challenge names a resource the host does not belong to: it
+   * may not be Key Vault, so no token was sent. */
+  UntrustedVaultHost: 'UntrustedVaultHost',
 
   // Ready=False: identity
   /** Entra ID refused a token (AADSTS...), or Key Vault refused it (401). */

@@ -1,7 +1,8 @@
 // Resolves the identity a VaultSecret reads with: the operator's own (where allowed), a
 // ServiceAccount of its namespace federated with Entra ID, or a client secret stored in its
 // namespace. Credentials are cached per identity key, so Entra ID access tokens (cached inside
-// each credential by MSAL) and ServiceAccount tokens are reused across reconciles.
+// each credential by MSAL) and ServiceAccount tokens are reused across reconciles. An identity
+// Entra ID refused is paused per key (identity-backoff.ts): resolving it then throws at once.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
@@ -11,12 +12,18 @@ import {
   withExchangeCounter,
   type AzureCredentialOptions,
 } from './azure-options.ts';
+import { BackedOffCredential } from './backed-off-credential.ts';
 import { defaultIdentityFromEnv, type DefaultIdentity } from './default-identity.ts';
 import {
   clientSecretContent,
   serviceAccountIds,
   type ClientSecretContent,
 } from './identity-ids.ts';
+import {
+  IdentityBackoff,
+  type IdentityBackoffOptions,
+  type IdentitySource,
+} from './identity-backoff.ts';
 import { serviceAccountNotFound, type KubernetesPort } from './kubernetes-port.ts';
 import { LruCache } from '../runtime/lru-cache.ts';
 import {
@@ -29,10 +36,12 @@ import { ServiceAccountTokens } from './service-account-tokens.ts';
 import { SharedTokenRequests } from './shared-token-requests.ts';
 import {
   IdentityError,
+  IdentityPausedError,
   type IdentityResolver,
   type ResolvedIdentity,
   type TokenRequestKind,
 } from './types.ts';
+import type { IdentityHints } from '../keyvault/classify-error.ts';
 
 export interface IdentityResolverOptions {
   readonly kubernetes: KubernetesPort;
@@ -48,6 +57,8 @@ export interface IdentityResolverOptions {
   readonly maxIdentities?: number;
   /** ServiceAccount token lifetime asked for (>= 600). Default 3600. */
   readonly tokenExpirationSeconds?: number;
+  /** Pauses after Entra ID refuses an identity (default 30 s doubling to 30 min, ±20%). */
+  readonly backoff?: IdentityBackoffOptions;
   readonly now?: () => number;
 }
 
@@ -59,7 +70,27 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     options.azureOptions,
     options.onTokenRequest && (() => options.onTokenRequest?.('entra')),
   );
-  const defaultIdentity = defaultIdentityFromEnv(options.env, azureOptions);
+  const troubleListeners: (() => void)[] = [];
+  const serviceAccountTrouble = () => troubleListeners.splice(0).forEach((listener) => listener());
+  const backoff = new IdentityBackoff({
+    maxEntries: options.maxIdentities ?? 1000,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...options.backoff,
+    onRefused: (source) => {
+      if (source?.kind === 'ServiceAccount') serviceAccountTrouble();
+    },
+  });
+  const fromEnv = defaultIdentityFromEnv(options.env, azureOptions);
+  const defaultIdentity: DefaultIdentity | undefined = fromEnv && {
+    ...fromEnv,
+    credential: new BackedOffCredential(fromEnv.credential, fromEnv.key, backoff, undefined),
+  };
+
+  /** Throws while the identity is paused; the first caller after a pause goes ahead. */
+  const admit = (key: string, hints: IdentityHints, resumesWhen?: string): void => {
+    const paused = backoff.admit(key);
+    if (paused) throw new IdentityPausedError({ ...paused, hints, resumesWhen });
+  };
   const operatorTenantId = options.env.AZURE_TENANT_ID?.trim() || undefined;
   // Part of every identity key: the same ids at another authority are another principal.
   const authority = new URL(azureOptions.authorityHost ?? DEFAULT_AUTHORITY_HOST).host;
@@ -88,6 +119,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
       throw defaultIdentityNotAllowed(namespace);
     }
     if (!defaultIdentity) throw noDefaultIdentity();
+    admit(defaultIdentity.key, defaultIdentity.hints ?? {});
     return defaultIdentity;
   };
 
@@ -99,6 +131,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     const account = await options.kubernetes.getServiceAccount(namespace, name);
     if (!account) {
       tokens.forget(namespace, name);
+      serviceAccountTrouble();
       throw serviceAccountNotFound(namespace, name);
     }
     const { clientId, tenantId } = serviceAccountIds(
@@ -108,25 +141,35 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     );
     // The whole identity: a corrected tenant gets its own credential, reader, mirror and values.
     const key = `sa:${namespace}/${name}:${clientId}@${tenantId}@${authority}`;
+    const source: IdentitySource = { kind: 'ServiceAccount', namespace, name };
     const credential = credentials.getOrCreate(
       key,
       () =>
-        new SharedTokenRequests(
-          new ClientAssertionCredential(
-            tenantId,
-            clientId,
-            () => tokens.get(namespace, name),
-            azureOptions,
+        new BackedOffCredential(
+          new SharedTokenRequests(
+            new ClientAssertionCredential(
+              tenantId,
+              clientId,
+              () => tokens.get(namespace, name),
+              azureOptions,
+            ),
           ),
+          key,
+          backoff,
+          source,
         ),
     );
-    const issuer = tokens.issuerOf(namespace, name);
-    const subject = `system:serviceaccount:${namespace}:${name}`;
-    return {
-      key,
-      credential,
-      hints: { clientId, tenantId, subject, ...(issuer ? { issuer } : {}) },
+    // The issuer is known once a token was requested; messages read it when they are written.
+    const hints: IdentityHints = {
+      clientId,
+      tenantId,
+      subject: `system:serviceaccount:${namespace}:${name}`,
+      get issuer() {
+        return tokens.issuerOf(namespace, name);
+      },
     };
+    admit(key, hints, `ServiceAccount ${name} or spec.vault.identity changes`);
+    return { key, credential, hints };
   };
 
   const viaClientSecret = async (
@@ -151,16 +194,24 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     const credential = credentials.getOrCreate(
       key,
       () =>
-        new SharedTokenRequests(
-          new ClientSecretCredential(
-            content.tenantId,
-            content.clientId,
-            content.clientSecret,
-            azureOptions,
+        new BackedOffCredential(
+          new SharedTokenRequests(
+            new ClientSecretCredential(
+              content.tenantId,
+              content.clientId,
+              content.clientSecret,
+              azureOptions,
+            ),
           ),
+          key,
+          backoff,
+          { kind: 'Secret', namespace, name },
         ),
     );
-    return { key, credential, hints: { clientId: content.clientId, tenantId: content.tenantId } };
+    const hints = { clientId: content.clientId, tenantId: content.tenantId };
+    // A changed Secret is a new key, so it is noticed at the next look (at most a minute away).
+    admit(key, hints, `Secret ${name} or spec.vault.identity changes`);
+    return { key, credential, hints };
   };
 
   return {
@@ -175,6 +226,12 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         return await viaClientSecret(namespace, identity.clientSecretRef.name, overrides);
       }
       return viaDefault(namespace);
+    },
+    onServiceAccountTrouble(listener) {
+      troubleListeners.push(listener);
+    },
+    serviceAccountChanged(namespace, name) {
+      backoff.sourceChanged({ kind: 'ServiceAccount', namespace, name });
     },
   };
 }

@@ -24,6 +24,35 @@ export interface ResolvedIdentity extends VaultIdentity {
 
 export interface IdentityResolver {
   resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity>;
+  /** Called once a ServiceAccount identity fails (Entra ID refused it, or it is missing): from
+   * then on its changes matter, so the caller starts reporting them to serviceAccountChanged. */
+  onServiceAccountTrouble?(listener: () => void): void;
+  /** A ServiceAccount changed: identities paused because of it try again at once. */
+  serviceAccountChanged?(namespace: string, name: string): void;
+}
+
+/** The identity is paused after Entra ID refused it: no token request, no Key Vault call. */
+export class IdentityPausedError extends Error {
+  override readonly name = 'IdentityPausedError';
+  /** What Entra ID last answered, to describe as it was described then. */
+  readonly refusal: unknown;
+  readonly hints: IdentityHints;
+  readonly retryInMs: number;
+  /** What ends the pause early, for the status message. */
+  readonly resumesWhen: string | undefined;
+
+  constructor(options: {
+    refusal: unknown;
+    hints: IdentityHints;
+    retryInMs: number;
+    resumesWhen: string | undefined;
+  }) {
+    super('the identity is paused after Entra ID refused it');
+    this.refusal = options.refusal;
+    this.hints = options.hints;
+    this.retryInMs = options.retryInMs;
+    this.resumesWhen = options.resumesWhen;
+  }
 }
 
 /** `serviceaccount`: a TokenRequest to the API server; `entra`: a token exchange with Entra ID. */

@@ -1,8 +1,11 @@
 // Entra ID refusals (AADSTS codes) turned into messages that say what to fix. @azure/identity
 // surfaces them in several shapes: AuthenticationError with an errorResponse, an
 // AuthenticationRequiredError or CredentialUnavailableError whose cause is MSAL's ServerError, or
-// an AggregateAuthenticationError from a chain; so the whole cause chain is searched.
+// an AggregateAuthenticationError from a chain; so the whole cause chain is searched. Messages are
+// built from parts (entra-refusals.ts); Entra's own text only supplies the issuer, subject and
+// audience it names, or, for a code kvsync does not know, its first sentence whole.
 import { causeChain } from './error-chain.ts';
+import { describeRefusal, type RefusalContext } from './entra-refusals.ts';
 
 /** What the caller knows about the identity, to make Entra ID errors actionable. */
 export interface IdentityHints {
@@ -19,6 +22,9 @@ const IDENTITY_ERROR_NAMES = new Set([
   'CredentialUnavailableError',
   'AggregateAuthenticationError',
 ]);
+
+/** A first sentence longer than this is not a sentence but a payload; it is shortened at a word. */
+const MAX_SENTENCE = 1000;
 
 export function isIdentityError(err: unknown): boolean {
   return causeChain(err).some((e) => e instanceof Error && IDENTITY_ERROR_NAMES.has(e.name));
@@ -39,114 +45,120 @@ export function findEntraCode(err: unknown): string | undefined {
 
 export function describeEntraError(err: unknown, hints: IdentityHints): string {
   const code = findEntraCode(err);
-  const app = hints.clientId ? `application (client id) ${hints.clientId}` : 'the application';
-  const tenant = hints.tenantId ? ` in tenant ${hints.tenantId}` : '';
-  const prefix = `Entra ID refused a token${code ? ` (${code})` : ''}: `;
-  switch (code) {
-    case 'AADSTS700016':
-      return (
-        prefix +
-        `${app} is unknown${tenant}; check the client id (ServiceAccount annotation ` +
-        'azure.workload.identity/client-id or spec.vault.identity.clientId) and the tenant id'
-      );
-    case 'AADSTS70021':
-    case 'AADSTS700211':
-      return prefix + federationAdvice(err, hints, app);
-    case 'AADSTS700024':
-      return (
-        prefix +
-        'the ServiceAccount token (client assertion) has expired or is not yet valid; ' +
-        "check the node's clock and that the projected token is refreshed"
-      );
-    case 'AADSTS7000215':
-      return (
-        prefix +
-        `the client secret of ${app} is wrong; store the secret's value (not its id) ` +
-        'in the referenced Kubernetes Secret'
-      );
-    case 'AADSTS7000222':
-      return prefix + `the client secret of ${app} has expired; create a new one and store it`;
-    case 'AADSTS90002':
-    case 'AADSTS900023':
-      return prefix + `the tenant id${hints.tenantId ? ` ${hints.tenantId}` : ''} is not a tenant`;
-    case undefined: {
-      const vaultTenant = challengedTenant(err);
-      if (vaultTenant !== undefined) {
-        return (
-          `the vault belongs to tenant ${vaultTenant}, but the identity is in tenant ` +
-          `${hints.tenantId ?? 'another tenant'}: set spec.vault.identity.tenantId (or the ` +
-          `ServiceAccount annotation azure.workload.identity/tenant-id) to ${vaultTenant}, or ` +
-          "use an identity of the vault's tenant"
-        );
-      }
-      return (
-        'could not get a token from Entra ID: the workload identity is not set up ' +
-        '(AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE, or the ' +
-        `ServiceAccount's azure.workload.identity annotations)${reason(err)}`
-      );
-    }
-    default:
-      return prefix + `see the ${code} reference in the Entra ID documentation${reason(err)}`;
-  }
-}
-
-function federationAdvice(err: unknown, hints: IdentityHints, app: string): string {
-  const presented = presentedAssertion(err);
-  const issuer = presented.issuer ?? hints.issuer;
-  const subject = presented.subject ?? hints.subject;
-  if (issuer !== undefined && subject !== undefined) {
-    return (
-      `no federated credential of ${app} matches the ServiceAccount token; add one with ` +
-      `issuer "${issuer}", subject "${subject}" and audience "api://AzureADTokenExchange"`
-    );
-  }
+  const context = refusalContext(err, hints);
+  if (code === undefined) return describeLocalRefusal(err, context);
+  const prefix = `Entra ID refused a token (${code}): `;
+  const known = describeRefusal(code, context);
+  if (known) return `${prefix}${known.what}; ${known.fix}`;
+  const sentence = entraSentence(err, code);
   return (
-    `no federated credential of ${app} matches the ServiceAccount token; add one whose issuer is ` +
-    "the cluster's service-account issuer URL, subject system:serviceaccount:<namespace>:<name> " +
-    'and audience api://AzureADTokenExchange'
+    prefix +
+    `${sentence ? `"${sentence}"` : 'no description'}; see ` +
+    `https://login.microsoftonline.com/error?code=${code.slice('AADSTS'.length)}`
   );
 }
 
-/** Entra names the presented issuer and subject in AADSTS70021's description. */
-function presentedAssertion(err: unknown): { issuer?: string; subject?: string } {
-  for (const e of causeChain(err)) {
-    for (const text of texts(e)) {
-      const issuer = /Assertion Issuer: '([^'\s]{1,512})'/i.exec(text)?.[1];
-      const subject = /Assertion Subject: '([^'\s]{1,512})'/i.exec(text)?.[1];
-      if (issuer !== undefined || subject !== undefined) {
-        return {
-          ...(issuer === undefined ? {} : { issuer }),
-          ...(subject === undefined ? {} : { subject }),
-        };
-      }
-    }
-  }
-  return {};
+/** Entra ID answered 429: it throttles token requests per application and tenant. */
+export function describeEntraThrottling(hints: IdentityHints): string {
+  const app = hints.clientId ? `application (client id) ${hints.clientId}` : 'the application';
+  return (
+    `Entra ID is throttling token requests for ${app}` +
+    `${hints.tenantId ? ` in tenant ${hints.tenantId}` : ''}; kvsync backs off this identity and ` +
+    'retries. If it persists, check what else requests tokens for this application'
+  );
 }
 
-/**
- * The tenant Key Vault's challenge named when @azure/identity refused to ask Entra ID for it: the
- * credential is of another tenant (a wrong or corrected tenantId). Only a tenant id or domain.
- */
-function challengedTenant(err: unknown): string | undefined {
+/** MSAL could not read the tenant's OpenID configuration (Entra answers it with AADSTS90002). */
+export function isUnknownTenant(err: unknown): boolean {
+  return firstMatch(err, /(endpoints_resolution_error)/) !== undefined;
+}
+
+/** Refusals by the SDK itself, before any request to Entra ID. */
+function describeLocalRefusal(err: unknown, context: RefusalContext): string {
+  const otherTenant = firstMatch(
+    err,
+    /not configured to acquire tokens for tenant ([\w-]+(?:\.[\w-]+)*)/,
+  );
+  if (otherTenant !== undefined) {
+    const identityTenant = context.tenantId ?? 'its own tenant';
+    return (
+      `the vault's authentication challenge names tenant ${otherTenant}, but the identity ` +
+      `(${context.clientId ? `client id ${context.clientId}` : 'this application'}) is in tenant ` +
+      `${identityTenant}, and kvsync asks only an identity's own tenant for tokens: use an ` +
+      `identity registered in tenant ${otherTenant} (set spec.vault.identity.tenantId or the ` +
+      `ServiceAccount annotation azure.workload.identity/tenant-id to ${otherTenant}, with a ` +
+      `client id from that tenant), or a vault in tenant ${identityTenant}`
+    );
+  }
+  if (isUnknownTenant(err)) {
+    // MSAL reads the tenant's OpenID configuration first; Entra answers it with AADSTS90002 for
+    // a tenant that does not exist, which MSAL reports without the code.
+    const tenant = describeRefusal('AADSTS90002', context)!;
+    return (
+      'could not get a token from Entra ID: it gave no OpenID configuration for tenant ' +
+      `${context.tenantId ?? '(none set)'}, so ${tenant.what} (AADSTS90002) or Entra ID is ` +
+      `unreachable; ${tenant.fix}`
+    );
+  }
+  const sentence = firstSentence(texts(causeChain(err).find((e) => e instanceof Error))[0] ?? '');
+  return (
+    'could not get a token from Entra ID: the workload identity is not set up ' +
+    '(AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE, or the ' +
+    `ServiceAccount's azure.workload.identity annotations)${sentence ? ` ("${sentence}")` : ''}`
+  );
+}
+
+/** Issuer, subject and audience as Entra ID names them in its descriptions, else the hints. */
+function refusalContext(err: unknown, hints: IdentityHints): RefusalContext {
+  const value = "([^'\\s]{1,512})";
+  const issuer =
+    firstMatch(err, new RegExp(`Assertion Issuer: '${value}'`, 'i')) ??
+    firstMatch(err, new RegExp(`presented assertion issuer '${value}'`, 'i'));
+  const subject =
+    firstMatch(err, new RegExp(`Assertion Subject: '${value}'`, 'i')) ??
+    firstMatch(err, new RegExp(`presented assertion subject '${value}'`, 'i'));
+  return {
+    clientId: hints.clientId,
+    tenantId: hints.tenantId,
+    issuer: unmasked(issuer) ?? hints.issuer,
+    subject: unmasked(subject) ?? hints.subject,
+    audience: firstMatch(err, new RegExp(`Assertion Audience: '${value}'`, 'i')),
+    resource: firstMatch(err, /resource principal named (https?:\/\/[^\s'"]{1,256}?)\.? was not/),
+  };
+}
+
+/** CI systems print Entra's descriptions with values masked as `***`: those say nothing. */
+function unmasked(value: string | undefined): string | undefined {
+  return value === undefined || /^\*+$/.test(value) ? undefined : value;
+}
+
+/** The first sentence after `AADSTSnnnn: `, without Entra's trace and correlation lines. */
+function entraSentence(err: unknown, code: string): string | undefined {
   for (const e of causeChain(err)) {
     for (const text of texts(e)) {
-      const match = /not configured to acquire tokens for tenant ([0-9A-Za-z.-]+[0-9A-Za-z])/.exec(
-        text,
-      );
-      if (match) return match[1];
+      const at = text.indexOf(`${code}:`);
+      if (at >= 0) return firstSentence(text.slice(at + code.length + 1));
     }
   }
   return undefined;
 }
 
-/** A short, token-free excerpt of an unrecognised refusal, to help the reader search. */
-function reason(err: unknown): string {
-  const text = texts(err)[0];
-  if (text === undefined) return '';
-  const firstLine = text.split(/\r?\n/)[0] ?? '';
-  const scrubbed = firstLine.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<jwt>').slice(0, 200);
-  return scrubbed === '' ? '' : ` (${scrubbed})`;
+function firstSentence(text: string): string {
+  const line = (text.split(/\r?\n/)[0] ?? '').split(/\s+Trace ID:/)[0] ?? '';
+  const scrubbed = line.replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<jwt>').trim();
+  const sentence = /^.*?[.!?](?=\s|$)/.exec(scrubbed)?.[0] ?? scrubbed;
+  if (sentence.length <= MAX_SENTENCE) return sentence;
+  return `${sentence.slice(0, MAX_SENTENCE).replace(/\s+\S*$/, '')} …`;
+}
+
+function firstMatch(err: unknown, pattern: RegExp): string | undefined {
+  for (const e of causeChain(err)) {
+    for (const text of texts(e)) {
+      const match = pattern.exec(text)?.[1];
+      if (match !== undefined) return match;
+    }
+  }
+  return undefined;
 }
 
 function texts(e: unknown): string[] {

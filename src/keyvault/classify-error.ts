@@ -5,7 +5,9 @@ import { isRestError, type HttpHeaders, type RestError } from '@azure/core-rest-
 import { VaultError } from './errors.ts';
 import {
   describeEntraError,
+  describeEntraThrottling,
   findEntraCode,
+  isUnknownTenant,
   isIdentityError,
   type IdentityHints,
 } from './classify-entra-error.ts';
@@ -50,8 +52,14 @@ export function classifyVaultError(
   // A token that could not be had: Entra ID refused, or was unreachable.
   if (isIdentityError(err) || findEntraCode(err) !== undefined) {
     const status = entraStatus(err);
+    if (status === 429) {
+      return new VaultError('Throttled', describeEntraThrottling(hints), {
+        ...base,
+        statusCode: 429,
+      });
+    }
     const retryable = TRANSIENT_ENTRA_CODES.has(findEntraCode(err) ?? '');
-    if (retryable || isNetworkFailure(err) || status >= 500 || status === 429) {
+    if (retryable || isNetworkFailure(err) || status >= 500) {
       return new VaultError(
         'Transient',
         `could not get a token from Entra ID for ${subject}: Entra ID is unreachable or busy`,
@@ -68,15 +76,13 @@ export function classifyVaultError(
     return classifyStatus(err, err.statusCode, subject, base);
   }
   // The SDK refused to send a token: the server's challenge named another resource or origin.
-  const challenge = causeChain(err).some(
-    (e) =>
-      e instanceof Error && /^The challenge (resource|origin) .* does not match/.test(e.message),
-  );
-  if (challenge) {
+  const challenge = challengeMismatch(err);
+  if (challenge !== undefined) {
     return new VaultError(
-      'Forbidden',
-      `no token was sent for ${subject}: the server's authentication challenge does not belong to ` +
-        'this vault host, so it may not be Key Vault; check spec.vault.url',
+      'UntrustedHost',
+      `no token was sent for ${subject}: the server's authentication challenge names ` +
+        `${challenge}, which this vault host does not belong to, so the host may not be Key ` +
+        'Vault; check spec.vault.url (and any proxy or DNS between kvsync and the vault)',
       base,
     );
   }
@@ -95,6 +101,19 @@ export function classifyVaultError(
     'Invalid',
     `unexpected failure reading ${subject}: ${errorName(err)}${isRestError(err) && err.code ? ` ${err.code}` : ''}`,
     base,
+  );
+}
+
+/**
+ * Entra ID itself refused the identity (an AADSTS code, an unknown tenant, or throttling), as
+ * opposed to an outage, a network failure or the SDK refusing locally: worth backing off.
+ */
+export function isEntraRefusal(err: unknown): boolean {
+  const classified = classifyVaultError(err);
+  if (classified.kind === 'Throttled') return entraStatus(err) === 429;
+  return (
+    classified.kind === 'Unauthenticated' &&
+    (findEntraCode(err) !== undefined || isUnknownTenant(err))
   );
 }
 
@@ -216,6 +235,18 @@ export function retryAfterMs(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** `resource "vault.azure.net"` or `origin "…"` when the SDK refused the server's challenge. */
+function challengeMismatch(err: unknown): string | undefined {
+  for (const e of causeChain(err)) {
+    if (!(e instanceof Error)) continue;
+    const match = /^The challenge (resource|origin) '([^'\s]{1,256})' does not match/.exec(
+      e.message,
+    );
+    if (match) return `${match[1]} "${match[2]}"`;
+  }
+  return undefined;
+}
+
 function isNetworkFailure(err: unknown): boolean {
   return networkCode(err) !== undefined;
 }
@@ -236,11 +267,13 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
+/** The HTTP status of Entra's answer: @azure/identity's `statusCode` or MSAL's `status`. */
 function entraStatus(err: unknown): number {
   for (const e of causeChain(err)) {
-    // @azure/identity's errors say `statusCode`; MSAL's ServerError (client secrets) `status`.
     const { statusCode, status } = e as { statusCode?: unknown; status?: unknown };
-    for (const code of [statusCode, status]) if (typeof code === 'number' && code > 0) return code;
+    for (const value of [statusCode, status]) {
+      if (typeof value === 'number' && value > 0) return value;
+    }
   }
   return 0;
 }

@@ -5,7 +5,8 @@ export type VaultErrorKind =
   | 'Disabled' // 403 on a disabled object
   | 'Forbidden' // 403: the identity lacks access (RBAC or access policy)
   | 'Unauthenticated' // Entra ID refused to issue a token (AADSTS...), or 401 after a token
-  | 'Throttled' // 429
+  | 'UntrustedHost' // the vault host's challenge names another resource: no token was sent
+  | 'Throttled' // 429 from Key Vault or Entra ID
   | 'Transient' // 5xx, 408, network errors, timeouts
   | 'Invalid'; // anything that will not succeed by retrying: bad request, bad content
 

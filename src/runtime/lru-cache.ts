@@ -33,6 +33,11 @@ export class LruCache<K, V> {
     }
   }
 
+  /** Keys from least to most recently used; reading them does not change that order. */
+  keys(): K[] {
+    return [...this.#entries.keys()];
+  }
+
   delete(key: K): void {
     this.#entries.delete(key);
   }

@@ -35,10 +35,12 @@ empty, else in each watched namespace (Role). Least privilege; each rule says wh
 # azure.workload.identity/client-id and tenant-id annotations, and request a short-lived token for
 # it with audience api://AzureADTokenExchange (TokenRequest) to exchange with Entra ID. RBAC cannot
 # limit this to federated ServiceAccounts; the CRD's schema keeps the reference in the
-# VaultSecret's own namespace. Turn off with perNamespaceIdentity.enabled=false.
+# VaultSecret's own namespace. list/watch: from the first failure of such an identity, kvsync
+# watches ServiceAccounts so that fixing one retries its VaultSecrets at once. Turn off with
+# perNamespaceIdentity.enabled=false.
 - apiGroups: [""]
   resources: ["serviceaccounts"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: [""]
   resources: ["serviceaccounts/token"]
   verbs: ["create"]

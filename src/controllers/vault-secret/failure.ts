@@ -1,8 +1,9 @@
 // Pure: every way a reconcile can fail, mapped once to a status reason, a message for the user
 // and what the queue should do next.
 import { Reason } from '../../api/reasons.ts';
+import { classifyVaultError } from '../../keyvault/classify-error.ts';
 import { VaultError } from '../../keyvault/errors.ts';
-import { IdentityError } from '../../identity/types.ts';
+import { IdentityError, IdentityPausedError } from '../../identity/types.ts';
 import { InvalidSpecError } from './plan.ts';
 import { ContentError } from './secret-data.ts';
 import { TemplateError } from './template.ts';
@@ -31,6 +32,7 @@ const vaultReasons: Record<VaultError['kind'], { reason: Reason; retry: Retry }>
   NotFound: { reason: Reason.ObjectNotFound, retry: { kind: 'after', ms: slowRetryMs } },
   Disabled: { reason: Reason.ObjectDisabled, retry: { kind: 'after', ms: slowRetryMs } },
   Forbidden: { reason: Reason.Forbidden, retry: { kind: 'after', ms: slowRetryMs } },
+  UntrustedHost: { reason: Reason.UntrustedVaultHost, retry: { kind: 'after', ms: slowRetryMs } },
   Unauthenticated: { reason: Reason.Unauthenticated, retry: { kind: 'after', ms: slowRetryMs } },
   Throttled: { reason: Reason.Throttled, retry: { kind: 'backoff' } },
   Transient: { reason: Reason.VaultError, retry: { kind: 'backoff' } },
@@ -55,6 +57,19 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
   if (error instanceof VaultError) {
     const { reason, retry } = vaultReasons[error.kind];
     return { reason, message: error.message, retry };
+  }
+  if (error instanceof IdentityPausedError) {
+    // Said as when Entra ID refused; looked at again when the pause ends, or within a minute,
+    // which notices a new client secret (a new identity key) without asking Entra ID.
+    const refusal = classifyVaultError(error.refusal, undefined, error.hints);
+    return {
+      reason: vaultReasons[refusal.kind].reason,
+      message:
+        `${refusal.message} (kvsync pauses token requests for this identity, longer after each ` +
+        'refusal, and tries again when the pause ends' +
+        `${error.resumesWhen === undefined ? '' : ` or at once when ${error.resumesWhen}`})`,
+      retry: { kind: 'after', ms: Math.min(error.retryInMs, slowRetryMs) },
+    };
   }
   if (error instanceof ContentError) {
     // The content only changes with a new version, which the sweep notices.

@@ -78,7 +78,10 @@ it('never sends a token to a host that only claims to be Key Vault', async () =>
     (caught: unknown) => caught,
   );
   expect(failure).toBeInstanceOf(VaultError);
-  expect((failure as VaultError).kind).toBe('Forbidden');
+  expect((failure as VaultError).kind).toBe('UntrustedHost');
+  expect((failure as VaultError).message).toContain(
+    'challenge names resource "vault.azure.net", which this vault host does not belong to',
+  );
   expect((failure as VaultError).message).toContain('check spec.vault.url');
   expect(seen).toHaveLength(1);
   expect(seen[0]?.authorization).toBeUndefined();

@@ -236,7 +236,7 @@ describe('per-namespace workload identity', () => {
     const callsBefore = azure.keyVault.counters.calls({ vault: 'payments-kv' });
     const refused = await vaultError(read(identity, 'payments-kv', 'db-password'));
     expect(refused.kind).toBe('Unauthenticated');
-    expect(refused.message).toContain('AADSTS70021');
+    expect(refused.message).toContain('(AADSTS700211)');
     expect(refused.message).toContain(`issuer "${info.issuer}"`);
     expect(refused.message).toContain(
       `subject "${serviceAccountSubject(payments, 'unfederated')}"`,

@@ -3,7 +3,7 @@
 // a secret, a certificate, a per-namespace workload identity (TokenRequest) and events. Proves the
 // chart grants enough; chart.test.ts, rbac.test.ts and admission-policies.test.ts prove it grants
 // no more.
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createIdentityResolver } from '../../../src/identity/resolver.ts';
 import { kubeIdentityPort } from '../../../src/identity/kubernetes-port.ts';
@@ -50,6 +50,8 @@ describe("kvsync with the chart's permissions", () => {
           azureOptions: azure.clientOptions,
           env: { AZURE_TENANT_ID: azure.tenantId, AZURE_AUTHORITY_HOST: azure.authorityHost },
           defaultIdentityNamespaces: [],
+          // Refused identities stay paused for the whole test unless their ServiceAccount changes.
+          backoff: { initialMs: 3_600_000 },
         }),
       manager: { kubeConfig: chartKc },
     });
@@ -102,5 +104,42 @@ describe("kvsync with the chart's permissions", () => {
     );
     expect(env.logs.text).not.toMatch(/forbidden/i);
     expect(env.logs.text).not.toContain(password);
+  });
+
+  it('watches ServiceAccounts: a refused identity resumes as soon as its ServiceAccount changes', async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const app = env.azure.entra.registerApp(); // no federated credential yet
+    vault.grant(app.clientId);
+    await core.createNamespacedServiceAccount({
+      namespace: env.namespace,
+      body: {
+        metadata: {
+          name: 'late',
+          annotations: { 'azure.workload.identity/client-id': app.clientId },
+        },
+      },
+    });
+    await applyVaultSecret(env.kc, env.namespace, 'late', {
+      vault: { url: env.azure.vaultUrl('rbac-sync'), identity: { serviceAccountName: 'late' } },
+      data: [{ key: 'password', secret: { name: 'db-password' } }],
+    });
+    await waitForReady(env.kc, env.namespace, 'late', {
+      status: 'False',
+      reason: 'Unauthenticated',
+    });
+    env.azure.entra.addFederatedCredential(app.clientId, {
+      issuer: info.issuer,
+      subject: serviceAccountSubject(env.namespace, 'late'),
+    });
+    await core.patchNamespacedServiceAccount(
+      {
+        namespace: env.namespace,
+        name: 'late',
+        body: { metadata: { annotations: { 'kvsync.io/retry': 'now' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitForReady(env.kc, env.namespace, 'late', { status: 'True' });
+    expect(env.logs.text).not.toMatch(/forbidden/i);
   });
 });

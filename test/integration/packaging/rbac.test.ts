@@ -127,6 +127,8 @@ describe('the chart ServiceAccount with default values', () => {
       })),
       ...['create', 'patch'].map((verb) => ({ verb, resource: 'events', namespace: ns })),
       { verb: 'get', resource: 'serviceaccounts', namespace: ns },
+      // Watched from the first failure of a per-namespace identity (its fix retries at once).
+      ...['list', 'watch'].map((verb) => ({ verb, resource: 'serviceaccounts' })),
       { verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: ns },
       {
         verb: 'create',
@@ -284,11 +286,13 @@ describe('chart values that change RBAC', () => {
           namespace: appNamespace,
         },
         { verb: 'get', resource: 'serviceaccounts', namespace: appNamespace },
+        { verb: 'list', resource: 'serviceaccounts' },
         { verb: 'patch', resource: 'secrets', namespace: appNamespace },
       ]),
     ).toEqual([
       `refused: create serviceaccounts/token in ${appNamespace}`,
       `refused: get serviceaccounts in ${appNamespace}`,
+      'refused: list serviceaccounts cluster-wide',
       `allowed: patch secrets in ${appNamespace}`,
     ]);
   });

@@ -208,7 +208,7 @@ describe('the tenant boundary', () => {
       reason: 'Unauthenticated',
     });
     expect(wrong.status?.conditions?.[0]?.message).toContain(
-      `the vault belongs to tenant ${env.azure.tenantId}, but the identity is in tenant ${wrongTenant}`,
+      `the vault's authentication challenge names tenant ${env.azure.tenantId}, but the identity (client id ${app.clientId}) is in tenant ${wrongTenant}`,
     );
 
     // Corrected: a new credential and reader for the right tenant, without a restart.

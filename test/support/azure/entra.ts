@@ -13,6 +13,7 @@ import { describeRequest, readBody, sendJson } from './http-util.ts';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
+const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email']);
 
 export interface FederatedCredential {
   issuer: string;
@@ -29,6 +30,10 @@ export interface AppRegistration {
   readonly objectId: string;
   readonly federatedCredentials: FederatedCredential[];
   readonly clientSecrets: string[];
+  /** Secrets past their end date: Entra answers AADSTS7000222 for them. */
+  readonly expiredClientSecrets: string[];
+  /** Entra answers AADSTS50020 for this app (an account of another tenant), whatever it sends. */
+  foreign: boolean;
 }
 
 export interface RegisterAppOptions {
@@ -72,9 +77,11 @@ export class FakeEntra {
   readonly #resources = new Set<string>(['https://vault.azure.net']);
   readonly #apps = new Map<string, AppRegistration>();
   readonly #tokenRequests = new Map<string, number>();
+  /** When each token request arrived (ms since the epoch), per client id. */
+  readonly #tokenRequestTimes = new Map<string, number[]>();
   readonly #tokensIssued = new Map<string, number>();
   #lifetimeSeconds = DEFAULT_TOKEN_LIFETIME_SECONDS;
-  #fault: { status: number; remaining: number } | undefined;
+  #fault: { status: number; remaining: number; retryAfterSeconds: number } | undefined;
 
   private constructor(options: FakeEntraOptions, signer: TokenSigner) {
     this.#options = options;
@@ -98,6 +105,8 @@ export class FakeEntra {
       objectId: randomUUID(),
       federatedCredentials: [...(options.federatedCredentials ?? [])],
       clientSecrets: options.clientSecret === undefined ? [] : [options.clientSecret],
+      expiredClientSecrets: [],
+      foreign: false,
     };
     this.#tenants.add(app.tenantId);
     this.#apps.set(app.clientId, app);
@@ -115,6 +124,13 @@ export class FakeEntra {
     app.federatedCredentials.push(credential);
   }
 
+  /** The secret passes its end date: it stays registered, and Entra answers AADSTS7000222. */
+  expireClientSecret(clientId: string, secret: string): void {
+    const app = this.#apps.get(clientId);
+    if (!app) throw new Error(`no app registered with client id ${clientId}`);
+    app.expiredClientSecrets.push(secret);
+  }
+
   removeApp(clientId: string): void {
     this.#apps.delete(clientId);
   }
@@ -128,17 +144,26 @@ export class FakeEntra {
     this.#lifetimeSeconds = seconds;
   }
 
-  /** The next `times` token requests (default: until cleared) fail with `status`, like an outage. */
-  failTokenRequests(fault: { status: 500 | 503; times?: number } | undefined): void {
+  /** The next `times` token requests (default: until cleared) fail with `status`: an outage
+   * (500, 503) or Entra's throttling (429 with Retry-After, default 60 s). */
+  failTokenRequests(
+    fault: { status: 500 | 503 | 429; times?: number; retryAfterSeconds?: number } | undefined,
+  ): void {
     this.#fault = fault && {
       status: fault.status,
       remaining: fault.times ?? Number.POSITIVE_INFINITY,
+      retryAfterSeconds: fault.retryAfterSeconds ?? 60,
     };
   }
 
   /** POSTs to the token endpoint naming `clientId` (all of them without an argument). */
   tokenRequests(clientId?: string): number {
     return count(this.#tokenRequests, clientId);
+  }
+
+  /** When the token requests naming `clientId` arrived (ms since the epoch), in order. */
+  tokenRequestTimes(clientId: string): readonly number[] {
+    return [...(this.#tokenRequestTimes.get(clientId) ?? [])];
   }
 
   /** Access tokens issued to `clientId` (all of them without an argument). */
@@ -148,6 +173,7 @@ export class FakeEntra {
 
   resetCounters(): void {
     this.#tokenRequests.clear();
+    this.#tokenRequestTimes.clear();
     this.#tokensIssued.clear();
   }
 
@@ -188,7 +214,11 @@ export class FakeEntra {
     } catch (err) {
       if (!(err instanceof EntraError)) throw err;
       this.#options.log(`entra: ${describeRequest(req)} -> ${err.status} AADSTS${err.code}`);
-      sendJson(res, err.status, err.body(this.#options.now()));
+      if (err.plainBody === undefined) {
+        return sendJson(res, err.status, err.body(this.#options.now()), err.headers);
+      }
+      res.writeHead(err.status, { 'content-type': 'text/plain', ...err.headers });
+      res.end(err.plainBody);
     }
   }
 
@@ -223,19 +253,26 @@ export class FakeEntra {
   async #token(tenant: string, rawBody: string): Promise<Record<string, unknown>> {
     const form = parseTokenForm(rawBody);
     this.#tokenRequests.set(form.clientId, (this.#tokenRequests.get(form.clientId) ?? 0) + 1);
+    const times = this.#tokenRequestTimes.get(form.clientId) ?? [];
+    times.push(this.#options.now().getTime());
+    this.#tokenRequestTimes.set(form.clientId, times);
     if (this.#fault && this.#fault.remaining > 0) {
       this.#fault.remaining--;
+      if (this.#fault.status === 429) throw entraErrors.throttled(this.#fault.retryAfterSeconds);
       throw entraErrors.unavailable(this.#fault.status);
     }
     if (form.grantType !== 'client_credentials') throw entraErrors.unsupportedGrant(form.grantType);
     const app = this.#apps.get(form.clientId);
     if (!app || app.tenantId !== tenant) throw entraErrors.unknownApp(form.clientId, tenant);
+    if (app.foreign) throw entraErrors.accountNotInTenant(app.clientId, tenant);
     const resource = this.#resource(form.scope, tenant);
     let appidacr: '1' | '2';
     if (form.assertion !== undefined) {
       await this.#verifyAssertion(app, form);
       appidacr = '2';
     } else if (form.clientSecret !== undefined) {
+      if (app.expiredClientSecrets.includes(form.clientSecret))
+        throw entraErrors.expiredClientSecret(app.clientId);
       if (!app.clientSecrets.includes(form.clientSecret))
         throw entraErrors.badClientSecret(app.clientId);
       appidacr = '1';
@@ -261,8 +298,10 @@ export class FakeEntra {
     };
   }
 
+  // MSAL for Go and .NET add the OIDC scopes to every request (`<resource>/.default openid
+  // offline_access profile`); Entra ignores them in the client credentials flow.
   #resource(scope: string, tenant: string): string {
-    const scopes = scope.split(' ').filter(Boolean);
+    const scopes = scope.split(' ').filter((s) => s !== '' && !OIDC_SCOPES.has(s));
     const only = scopes.length === 1 ? scopes[0] : undefined;
     if (!only?.endsWith('/.default')) throw entraErrors.badScope(scope);
     const resource = only.slice(0, -'/.default'.length);
@@ -291,14 +330,8 @@ export class FakeEntra {
     const issuer = claims.iss ?? '';
     const subject = claims.sub ?? '';
     const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
-    const match = app.federatedCredentials.find(
-      (cred) =>
-        cred.issuer === issuer &&
-        cred.subject === subject &&
-        audiences.some((aud) => (cred.audiences ?? [TOKEN_EXCHANGE_AUDIENCE]).includes(aud)),
-    );
-    if (!match)
-      throw entraErrors.noMatchingFederatedCredential(issuer, subject, audiences.join(','));
+    const refusal = federationRefusal(app.federatedCredentials, issuer, subject, audiences);
+    if (refusal) throw refusal;
     try {
       await this.#issuers.verifySignature(form.assertion ?? '', issuer);
     } catch (err) {
@@ -307,6 +340,34 @@ export class FakeEntra {
       throw entraErrors.assertionSignature((err as Error).message);
     }
   }
+}
+
+/**
+ * Which refusal Entra gives when no federated credential matches: the issuer first (700211), then
+ * the subject (700213, or 7002138 when only case differs), then the audience (70021, which prints
+ * all three).
+ */
+function federationRefusal(
+  credentials: readonly FederatedCredential[],
+  issuer: string,
+  subject: string,
+  audiences: readonly string[],
+): EntraError | undefined {
+  const sameIssuer = credentials.filter((cred) => cred.issuer === issuer);
+  if (sameIssuer.length === 0) return entraErrors.noFederatedIssuer(issuer);
+  const sameSubject = sameIssuer.filter((cred) => cred.subject === subject);
+  if (sameSubject.length === 0) {
+    const lower = subject.toLowerCase();
+    return sameIssuer.some((cred) => cred.subject.toLowerCase() === lower)
+      ? entraErrors.subjectCaseMismatch(subject)
+      : entraErrors.noFederatedSubject(subject);
+  }
+  const match = sameSubject.some((cred) =>
+    audiences.some((aud) => (cred.audiences ?? [TOKEN_EXCHANGE_AUDIENCE]).includes(aud)),
+  );
+  return match
+    ? undefined
+    : entraErrors.noMatchingFederatedCredential(issuer, subject, audiences.join(','));
 }
 
 function parseTokenForm(body: string): TokenForm {

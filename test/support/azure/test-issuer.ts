@@ -14,6 +14,8 @@ export interface ServiceAccountTokenRequest {
   audience?: string;
   /** Negative values give an already expired token. Default 3600. */
   expiresInSeconds?: number;
+  /** Claim another issuer than this one (the signature then fails at that issuer's keys). */
+  claimedIssuer?: string;
 }
 
 export interface TestIssuer {
@@ -73,7 +75,7 @@ function signServiceAccountToken(
     },
   })
     .setProtectedHeader({ alg: 'RS256', kid })
-    .setIssuer(issuer)
+    .setIssuer(request.claimedIssuer ?? issuer)
     .setSubject(`system:serviceaccount:${request.namespace}:${request.serviceAccount}`)
     .setAudience(request.audience ?? TOKEN_EXCHANGE_AUDIENCE)
     .setIssuedAt(iat)

@@ -10,6 +10,7 @@ import {
   type IdentityResolverOptions,
 } from '../../../src/identity/resolver.ts';
 import { IdentityError, type TokenRequestKind } from '../../../src/identity/types.ts';
+import { BackedOffCredential } from '../../../src/identity/backed-off-credential.ts';
 import { SharedTokenRequests } from '../../../src/identity/shared-token-requests.ts';
 import { FakeKubernetes } from './fake-kubernetes.ts';
 import { vaultSecret } from './vault-secrets.ts';
@@ -305,8 +306,11 @@ describe('client secret identity', () => {
   });
 });
 
-/** The Azure credential behind the wrapper that shares concurrent token requests. */
+/** The Azure credential behind the wrappers that pause refused identities and share
+ * concurrent token requests. */
 function innerCredential(identity: { credential: unknown }): unknown {
-  expect(identity.credential).toBeInstanceOf(SharedTokenRequests);
-  return (identity.credential as SharedTokenRequests).inner;
+  expect(identity.credential).toBeInstanceOf(BackedOffCredential);
+  const shared = (identity.credential as BackedOffCredential).inner;
+  expect(shared).toBeInstanceOf(SharedTokenRequests);
+  return (shared as SharedTokenRequests).inner;
 }

@@ -8,6 +8,7 @@ import {
 } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 import { classifyVaultError } from '../../../src/keyvault/classify-error.ts';
+import { KNOWN_ENTRA_CODES } from '../../../src/keyvault/entra-refusals.ts';
 import { VaultError, type VaultErrorKind } from '../../../src/keyvault/errors.ts';
 
 /** A RestError as @azure/keyvault-secrets throws it for a Key Vault error response. */
@@ -246,7 +247,7 @@ const cases: Case[] = [
     ),
     kind: 'Unauthenticated',
     message:
-      /\(AADSTS700016\).*application \(client id\) 1111-client is unknown in tenant t-1.*client id/,
+      /\(AADSTS700016\): application \(client id\) 1111-client does not exist in tenant t-1; check the client id/,
     statusCode: 400,
   },
   {
@@ -257,7 +258,7 @@ const cases: Case[] = [
     ),
     kind: 'Unauthenticated',
     message:
-      /\(AADSTS70021\).*add one with issuer "https:\/\/kube\.example\/issuer", subject "system:serviceaccount:payments:app" and audience "api:\/\/AzureADTokenExchange"/,
+      /\(AADSTS70021\).*--issuer "https:\/\/kube\.example\/issuer" --subject "system:serviceaccount:payments:app" --audiences api:\/\/AzureADTokenExchange/,
   },
   {
     name: 'AADSTS70021 without details falls back to the hints',
@@ -267,13 +268,13 @@ const cases: Case[] = [
       'No matching federated identity record found for presented assertion.',
     ),
     kind: 'Unauthenticated',
-    message: /issuer "https:\/\/hinted\/issuer", subject "system:serviceaccount:ns:hinted"/,
+    message: /--issuer "https:\/\/hinted\/issuer" --subject "system:serviceaccount:ns:hinted"/,
   },
   {
     name: 'AADSTS700024 expired assertion',
     err: entraError(400, 700024, 'Client assertion is not within its valid time range.'),
     kind: 'Unauthenticated',
-    message: /\(AADSTS700024\).*expired/,
+    message: /\(AADSTS700024\).*has expired or is not yet valid/,
   },
   {
     name: 'AADSTS7000215 invalid client secret',
@@ -297,7 +298,7 @@ const cases: Case[] = [
     ),
     kind: 'Unauthenticated',
     message:
-      /^the vault belongs to tenant 72f988bf-0000-4000-8000-00000000cafe, but the identity is in tenant t-1: set spec\.vault\.identity\.tenantId/,
+      /^the vault's authentication challenge names tenant 72f988bf-0000-4000-8000-00000000cafe, but the identity \(client id [^)]*\) is in tenant t-1\b.*set spec\.vault\.identity\.tenantId/,
   },
   {
     name: 'a chain of credentials that all failed',
@@ -315,6 +316,23 @@ const cases: Case[] = [
     }),
     kind: 'Transient',
     message: /Entra ID is unreachable or busy/,
+  },
+  {
+    name: 'Entra ID throttling (429)',
+    err: new AuthenticationError(429, 'Too Many Requests'),
+    kind: 'Throttled',
+    message:
+      /Entra ID is throttling token requests for application \(client id\) 1111-client in tenant t-1/,
+    statusCode: 429,
+  },
+  {
+    name: 'a challenge naming another resource (a host posing as a vault)',
+    err: new Error(
+      "The challenge resource 'vault.azure.net' does not match the requested domain. Set disableChallengeResourceVerification to true in your client options to disable. See https://aka.ms/azsdk/blog/vault-uri for more information.",
+    ),
+    kind: 'UntrustedHost',
+    message:
+      /challenge names resource "vault\.azure\.net", which this vault host does not belong to/,
   },
   {
     name: 'Entra ID answering 503',
@@ -405,5 +423,89 @@ describe('classifyVaultError', () => {
     ];
     for (const err of errors)
       expect(classifyVaultError(err, 'db').message).not.toContain(SECRET_VALUE);
+  });
+});
+
+describe('Entra ID refusals: a message built from parts for every known code', () => {
+  const hints = {
+    clientId: '1111-client',
+    tenantId: 't-1',
+    issuer: 'https://kube.example/issuer',
+    subject: 'system:serviceaccount:payments:app',
+  };
+  // What each message must say: the clause and the fix, with the parts kvsync knows.
+  const expected: Record<string, RegExp[]> = {
+    AADSTS70021: [/no federated credential/, /az identity federated-credential create/],
+    AADSTS700211: [/trusts the issuer "https:\/\/kube\.example\/issuer"/, /--issuer "https/],
+    AADSTS700213: [
+      /has the subject "system:serviceaccount:payments:app"/,
+      /--subject "system:serviceaccount:payments:app"/,
+    ],
+    AADSTS7002138: [/case-sensitively/, /exactly "system:serviceaccount:payments:app"/],
+    AADSTS700016: [/1111-client does not exist in tenant t-1/, /check the client id/],
+    AADSTS700024: [/expired or is not yet valid/, /clock/],
+    AADSTS700027: [/signature/, /JWKS/],
+    AADSTS50166: [/could not read the OIDC discovery document/, /reachable from the internet/],
+    AADSTS7000215: [/client secret of application \(client id\) 1111-client is wrong/, /value/],
+    AADSTS7000222: [/has expired/, /az ad app credential reset --id 1111-client --append/],
+    AADSTS90002: [/tenant t-1 does not exist/, /AZURE_AUTHORITY_HOST/],
+    AADSTS900023: [/tenant t-1 does not exist/, /check the tenant id/],
+    AADSTS50020: [/from another tenant/, /vault's tenant/],
+    AADSTS500011: [/resource "https:\/\/vault\.azure\.net" is not known in tenant t-1/, /cloud/],
+  };
+
+  it('covers every code in the table', () => {
+    expect(Object.keys(expected).sort()).toEqual([...KNOWN_ENTRA_CODES].sort());
+  });
+
+  it.each(Object.entries(expected))('%s', (code, parts) => {
+    const description =
+      code === 'AADSTS500011'
+        ? 'The resource principal named https://vault.azure.net was not found in the tenant named t-1.'
+        : 'Something Entra ID says.';
+    const number = Number(code.slice('AADSTS'.length));
+    const classified = classifyVaultError(entraError(400, number, description), 'db', hints);
+    expect(classified.kind).toBe('Unauthenticated');
+    expect(classified.message).toContain(`Entra ID refused a token (${code}): `);
+    for (const part of parts) expect(classified.message).toMatch(part);
+    expect(classified.message).not.toContain('Something Entra ID says');
+  });
+
+  it('keeps the subject whole, however long (AADSTS700213 names it)', () => {
+    const subject = `system:serviceaccount:${'n'.repeat(63)}:${'s'.repeat(200)}`;
+    const err = entraError(
+      401,
+      700213,
+      `No matching federated identity record found for presented assertion subject '${subject}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
+    );
+    const message = classifyVaultError(err, 'db', { clientId: '1111-client' }).message;
+    expect(message).toContain(`has the subject "${subject}"`);
+    expect(message).toContain(`--subject "${subject}"`);
+    expect(message).toContain(
+      `--identity-name "$(az identity list --query "[?clientId=='1111-client'].name" -o tsv)"`,
+    );
+  });
+
+  it('an unknown code keeps its code and first sentence whole, without trace lines', () => {
+    const sentence = `The thing ${'x'.repeat(300)} went wrong for 'a.b' at https://example.com/x.y.`;
+    const err = entraError(400, 9999999, `${sentence} Second sentence.\r\nTrace ID: abc`);
+    const message = classifyVaultError(err, 'db', hints).message;
+    expect(message).toBe(
+      `Entra ID refused a token (AADSTS9999999): "${sentence}"; see https://login.microsoftonline.com/error?code=9999999`,
+    );
+  });
+
+  it('a challenge naming another tenant says both tenants and what to set', () => {
+    const err = new CredentialUnavailableError(
+      'The current credential is not configured to acquire tokens for tenant t-2. To enable acquiring tokens for this tenant add it to the AdditionallyAllowedTenants on the credential options, or add "*" to AdditionallyAllowedTenants to allow acquiring tokens for any tenant.',
+    );
+    const message = classifyVaultError(err, 'db', hints).message;
+    expect(message).toMatch(
+      /challenge names tenant t-2, but the identity \(client id 1111-client\) is in tenant t-1/,
+    );
+    expect(message).toMatch(
+      /spec\.vault\.identity\.tenantId or the ServiceAccount annotation azure\.workload\.identity\/tenant-id to t-2/,
+    );
+    expect(message).not.toContain('not set up');
   });
 });
