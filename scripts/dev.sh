@@ -25,6 +25,11 @@ control_plane() {
   export KVSYNC_BIN_DIR
 }
 
+test_tools() {
+  KVSYNC_TOOLS_DIR=$(bash scripts/build-test-tools.sh | tail -n 1)
+  export KVSYNC_TOOLS_DIR
+}
+
 cmd=${1:-}
 shift || true
 install_dependencies
@@ -35,6 +40,7 @@ case "$cmd" in
     trap 'rm -rf "$results"' EXIT
     npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
     control_plane
+    test_tools
     npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json" "$@"
     node scripts/test-summary.ts "$results"/*.json
     ;;

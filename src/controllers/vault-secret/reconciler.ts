@@ -6,7 +6,13 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ConditionType } from '../../api/reasons.ts';
 import type { VaultSecret } from '../../api/vault-secret.ts';
-import { apiVersion, kind, refreshIntervalMs, targetSecretName } from '../../api/vault-secret.ts';
+import {
+  apiVersion,
+  kind,
+  pendingForceSync,
+  refreshIntervalMs,
+  targetSecretName,
+} from '../../api/vault-secret.ts';
 import type { IdentityResolver } from '../../identity/types.ts';
 import { VaultError } from '../../keyvault/errors.ts';
 import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
@@ -75,6 +81,12 @@ export interface DataChange {
 /** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
 const firstSightListingMaxAgeMs = 30_000;
 
+/** What one reconcile did that the status records even when the sync then fails. */
+interface Attempt {
+  /** The force-sync value whose re-read from Key Vault went through. */
+  handledForceSync: string | undefined;
+}
+
 export class VaultSecretReconciler {
   private readonly deps: ReconcilerDeps;
   private readonly now: () => Date;
@@ -99,9 +111,17 @@ export class VaultSecretReconciler {
 
     let outcome: Outcome;
     let failed: { error: unknown; failure: Failure } | undefined;
+    const attempt: Attempt = { handledForceSync: undefined };
     try {
-      const { objects, data, changed } = await this.sync(key, vaultSecret, refreshMs);
-      outcome = { ok: true, secretName, keyCount: data.size, objects, dataChanged: changed };
+      const synced = await this.sync(key, vaultSecret, refreshMs, attempt);
+      outcome = {
+        ok: true,
+        secretName,
+        keyCount: synced.data.size,
+        objects: synced.objects,
+        dataChanged: synced.changed,
+        refreshedAt: synced.refreshedAt,
+      };
     } catch (error) {
       const failure = classifyFailure(error, refreshMs);
       if (failure.internal) throw error;
@@ -109,7 +129,7 @@ export class VaultSecretReconciler {
       outcome = { ok: false, secretName, reason: failure.reason, message: failure.message };
     }
 
-    const status = await this.writeStatus(vaultSecret, outcome, log);
+    const status = await this.writeStatus(vaultSecret, outcome, attempt, log);
     if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
@@ -134,19 +154,28 @@ export class VaultSecretReconciler {
     }
   }
 
-  private async sync(key: string, vaultSecret: VaultSecret, refreshMs: number) {
+  private async sync(key: string, vaultSecret: VaultSecret, refreshMs: number, attempt: Attempt) {
     const plan = planSync(vaultSecret);
     const vaultUrl = this.deps.vaultUrlOf(vaultSecret.spec.vault.url);
     const identity = await this.deps.identities.resolve(vaultSecret);
     const mirror = this.deps.pool.mirror(vaultUrl, identity);
-    const firstSight = !this.registered.has(key);
+    const forceSync = pendingForceSync(vaultSecret);
+    const listingMaxAgeMs =
+      forceSync !== undefined ? 0 : this.registered.has(key) ? Infinity : firstSightListingMaxAgeMs;
     const fixed = fixedReads(plan);
     this.register(key, mirror, plan, fixed, refreshMs);
 
-    const found = await this.find(mirror, plan, firstSight);
+    const found = await this.find(mirror, plan, listingMaxAgeMs);
     const reads = [...fixed, ...[...found.values()].flat().map(latestSecret)];
     this.register(key, mirror, plan, reads, refreshMs);
+    const latest = latestNames(reads);
+    if (forceSync !== undefined) {
+      // Past the sweep and the value cache; pinned versions never change and stay cached.
+      await this.deps.pool.reread(key, mirror, latest);
+      attempt.handledForceSync = forceSync;
+    }
     const values = await this.fetchAll(mirror, reads);
+    const refreshedAt = new Date(mirror.confirmedAt(latest, found.size > 0) ?? this.now().getTime());
 
     const { data, objects } = buildSecretData({ plan, values, found });
     const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);
@@ -176,7 +205,7 @@ export class VaultSecretReconciler {
         { cause: stale.error },
       );
     }
-    return { objects, data, changed };
+    return { objects, data, changed, refreshedAt };
   }
 
   private register(
@@ -186,9 +215,7 @@ export class VaultSecretReconciler {
     reads: readonly ObjectRead[],
     refreshMs: number,
   ): void {
-    const latest = new Set(
-      reads.filter((read) => read.version === undefined).map((read) => read.name),
-    );
+    const latest = latestNames(reads);
     const finds = plan.sources.flatMap((source) =>
       source.type === 'find' ? [source.selector] : [],
     );
@@ -199,10 +226,9 @@ export class VaultSecretReconciler {
   private async find(
     mirror: VaultMirror,
     plan: SyncPlan,
-    firstSight: boolean,
+    maxAge: number,
   ): Promise<Map<number, ObjectProperties[]>> {
     const found = new Map<number, ObjectProperties[]>();
-    const maxAge = firstSight ? firstSightListingMaxAgeMs : Infinity;
     for (const [index, source] of plan.sources.entries()) {
       if (source.type === 'find') found.set(index, await mirror.find(source.selector, maxAge));
     }
@@ -296,7 +322,12 @@ export class VaultSecretReconciler {
     }
   }
 
-  private async writeStatus(vaultSecret: VaultSecret, outcome: Outcome, log: Logger) {
+  private async writeStatus(
+    vaultSecret: VaultSecret,
+    outcome: Outcome,
+    attempt: Attempt,
+    log: Logger,
+  ) {
     const previous = vaultSecret.status;
     const status = nextStatus({
       previous,
@@ -304,6 +335,7 @@ export class VaultSecretReconciler {
       outcome,
       now: this.now(),
       expiryWindowMs: this.deps.expiryWindowMs,
+      handledForceSync: attempt.handledForceSync,
     });
     this.deps.onSynced?.(vaultSecret, {
       ready: outcome.ok,
@@ -336,6 +368,11 @@ export class VaultSecretReconciler {
     this.registered.delete(key);
     this.deps.onDeleted?.(key);
   }
+}
+
+/** The names read at their latest version: what sweeps watch and force-sync re-reads. */
+function latestNames(reads: readonly ObjectRead[]): Set<string> {
+  return new Set(reads.filter((read) => read.version === undefined).map((read) => read.name));
 }
 
 function latestSecret(properties: ObjectProperties): ObjectRead {
