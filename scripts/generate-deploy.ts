@@ -162,7 +162,8 @@ async function main(): Promise<void> {
   const files = await renderDeploy(helm);
   const deployDir = join(root, 'deploy');
   for (const entry of existsSync(deployDir) ? await readdir(deployDir) : []) {
-    if (entry !== handWritten) await rm(join(root, 'deploy', entry), { recursive: true, force: true });
+    if (entry !== handWritten)
+      await rm(join(root, 'deploy', entry), { recursive: true, force: true });
   }
   for (const { path, content } of files) {
     await mkdir(dirname(join(root, 'deploy', path)), { recursive: true });

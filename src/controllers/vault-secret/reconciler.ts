@@ -175,7 +175,9 @@ export class VaultSecretReconciler {
       attempt.handledForceSync = forceSync;
     }
     const values = await this.fetchAll(mirror, reads);
-    const refreshedAt = new Date(mirror.confirmedAt(latest, found.size > 0) ?? this.now().getTime());
+    const refreshedAt = new Date(
+      mirror.confirmedAt(latest, found.size > 0) ?? this.now().getTime(),
+    );
 
     const { data, objects } = buildSecretData({ plan, values, found });
     const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);

@@ -63,7 +63,9 @@ export function nextStatus({
   const expiring = first && expiryCondition(first, now, expiryWindowMs, generation);
   if (expiring) conditions.push(merge(previous, expiring, now));
   const syncedAt = outcome.ok && outcome.dataChanged ? now.toISOString() : previous?.syncedAt;
-  const lastRefreshTime = outcome.ok ? outcome.refreshedAt.toISOString() : previous?.lastRefreshTime;
+  const lastRefreshTime = outcome.ok
+    ? outcome.refreshedAt.toISOString()
+    : previous?.lastRefreshTime;
   const forceSync = handledForceSync ?? previous?.lastHandledForceSync;
   return {
     observedGeneration: generation,
