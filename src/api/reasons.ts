@@ -24,6 +24,10 @@ export const Reason = {
   /** The Secret holds the data of the current versions. */
   Synced: 'Synced',
 
+  // Ready=Unknown, Reconciling=True
+  /** The first sync has taken more than a moment and is still under way. */
+  Progressing: 'Progressing',
+
   // Ready=False: the vault or the network (retried with backoff; the last Secret stays)
   /** 5xx, timeouts, network errors or an unexpected answer from Key Vault. */
   VaultError: 'VaultError',

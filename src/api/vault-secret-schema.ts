@@ -584,9 +584,6 @@ const syncedObject = named('SyncedObject', {
 export const vaultSecretStatusSchema = named('VaultSecretStatus', {
   type: 'object',
   description: 'Written by kvsync only.',
-  // Until kvsync writes a status, the API server serves this one: generation 1 not observed yet.
-  // kstatus (Flux, kpt) then reads InProgress instead of Current for a VaultSecret nobody synced.
-  default: { observedGeneration: 0 },
   properties: {
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
     conditions: {

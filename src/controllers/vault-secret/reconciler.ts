@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ConditionType } from '../../api/reasons.ts';
-import type { VaultSecret } from '../../api/vault-secret.ts';
+import type { VaultSecret, VaultSecretStatus } from '../../api/vault-secret.ts';
 import {
   apiVersion,
   kind,
@@ -40,7 +40,7 @@ import type { SyncedObject } from './secret-data.ts';
 import { buildSecretData, ContentError } from './secret-data.ts';
 import type { Outcome } from './status.ts';
 import { checkSecretType } from './typed-target.ts';
-import { nextStatus, readyCondition, statusChanged } from './status.ts';
+import { nextStatus, progressStatus, readyCondition, statusChanged } from './status.ts';
 
 export interface ReconcilerDeps {
   readonly vaultSecrets: { get(key: string): VaultSecret | undefined };
@@ -81,6 +81,9 @@ export interface DataChange {
 /** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
 const firstSightListingMaxAgeMs = 30_000;
 
+/** A first sync still under way after this long says so in the status (kstatus InProgress). */
+const firstSyncGraceMs = 2_000;
+
 /** What one reconcile did that the status records even when the sync then fails. */
 interface Attempt {
   /** The force-sync value whose re-read from Key Vault went through. */
@@ -112,6 +115,7 @@ export class VaultSecretReconciler {
     let outcome: Outcome;
     let failed: { error: unknown; failure: Failure } | undefined;
     const attempt: Attempt = { handledForceSync: undefined };
+    const progress = this.reportSlowFirstSync(vaultSecret, secretName);
     try {
       const synced = await this.sync(key, vaultSecret, refreshMs, attempt);
       outcome = {
@@ -127,9 +131,12 @@ export class VaultSecretReconciler {
       if (failure.internal) throw error;
       failed = { error, failure };
       outcome = { ok: false, secretName, reason: failure.reason, message: failure.message };
+    } finally {
+      progress.cancel();
     }
 
-    const status = await this.writeStatus(vaultSecret, outcome, attempt, log);
+    const shown = (await progress.written) ?? vaultSecret.status;
+    const status = await this.writeStatus(vaultSecret, shown, outcome, attempt, log);
     if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
@@ -324,13 +331,37 @@ export class VaultSecretReconciler {
     }
   }
 
+  /**
+   * A VaultSecret without status counts as Current in kstatus. When its first sync takes longer
+   * than a moment (a slow or paused vault), show Reconciling=True until it ends; a quick one
+   * writes its status once, as before.
+   */
+  private reportSlowFirstSync(vaultSecret: VaultSecret, secretName: string) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const report = {
+      written: undefined as Promise<VaultSecretStatus | undefined> | undefined,
+      cancel: () => clearTimeout(timer),
+    };
+    if (vaultSecret.status?.observedGeneration !== undefined) return report;
+    const { namespace, name, generation } = vaultSecret.metadata;
+    timer = setTimeout(() => {
+      const status = progressStatus(generation, secretName, this.now());
+      report.written = this.deps.statusWriter.write(namespace, name, status).then(
+        () => status,
+        // The final status write follows anyway and says what happened.
+        () => undefined,
+      );
+    }, firstSyncGraceMs);
+    return report;
+  }
+
   private async writeStatus(
     vaultSecret: VaultSecret,
+    previous: VaultSecretStatus | undefined,
     outcome: Outcome,
     attempt: Attempt,
     log: Logger,
   ) {
-    const previous = vaultSecret.status;
     const status = nextStatus({
       previous,
       generation: vaultSecret.metadata.generation,

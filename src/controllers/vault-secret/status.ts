@@ -80,6 +80,26 @@ export function nextStatus({
 }
 
 /**
+ * What a first sync that takes a while shows: Ready=Unknown and Reconciling=True, so kstatus reads
+ * InProgress (a VaultSecret without status would count as Current).
+ */
+export function progressStatus(
+  generation: number | undefined,
+  secretName: string,
+  now: Date,
+): VaultSecretStatus {
+  const message = 'first sync from Key Vault under way';
+  return {
+    observedGeneration: generation,
+    conditions: [
+      condition(ConditionType.Ready, 'Unknown', Reason.Progressing, message, generation),
+      condition(ConditionType.Reconciling, 'True', Reason.Progressing, message, generation),
+    ].map((c) => merge(undefined, c, now)),
+    secretName,
+  };
+}
+
+/**
  * Whether `next` differs from `previous` in anything a user could see. lastRefreshTime alone is
  * no reason to write: it moves with every sweep, and steady state must cost no write. It goes
  * out with the next write that has a reason (a change, a force-sync, a failure).
@@ -170,7 +190,7 @@ function toStatusObject(object: SyncedObject) {
 
 function condition(
   type: string,
-  status: 'True' | 'False',
+  status: 'True' | 'False' | 'Unknown',
   reason: string,
   message: string,
   generation: number | undefined,
