@@ -121,7 +121,7 @@ async function formatted(path: string, text: string): Promise<string> {
   return prettier.format(text, { ...config, filepath: file });
 }
 
-/** Written by hand, not rendered: Argo CD's resource customizations for VaultSecret. */
+/** Not rendered from the chart: Argo CD's resource customizations (see scripts/generate.ts). */
 const handWritten = 'argocd';
 
 /** Files under deploy/ now, relative to it. */

@@ -23,7 +23,7 @@ if found.Stalled ~= nil and found.Stalled.status == "True" then
   return { status = "Degraded", message = describe(found.Stalled) }
 end
 if found.Reconciling ~= nil and found.Reconciling.status == "True" then
-  return { status = "Progressing", message = "Retrying. " .. describe(found.Reconciling) }
+  return { status = "Progressing", message = describe(found.Reconciling) }
 end
 if found.Ready ~= nil and found.Ready.status == "True" then
   if found.ExpiringSoon ~= nil and found.ExpiringSoon.status == "True" then
