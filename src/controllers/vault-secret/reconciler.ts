@@ -337,14 +337,12 @@ export class VaultSecretReconciler {
    * writes its status once, as before.
    */
   private reportSlowFirstSync(vaultSecret: VaultSecret, secretName: string) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const report = {
-      written: undefined as Promise<VaultSecretStatus | undefined> | undefined,
-      cancel: () => clearTimeout(timer),
+    const report: { written?: Promise<VaultSecretStatus | undefined>; cancel: () => void } = {
+      cancel: () => {},
     };
     if (vaultSecret.status?.observedGeneration !== undefined) return report;
     const { namespace, name, generation } = vaultSecret.metadata;
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       const status = progressStatus(generation, secretName, this.now());
       report.written = this.deps.statusWriter.write(namespace, name, status).then(
         () => status,
@@ -352,6 +350,7 @@ export class VaultSecretReconciler {
         () => undefined,
       );
     }, firstSyncGraceMs);
+    report.cancel = () => clearTimeout(timer);
     return report;
   }
 
