@@ -42,7 +42,7 @@ describe('GitOps health of VaultSecrets', () => {
       vault.setSecret('db-password', 'gitops-value-9f8e');
     }
     // Every answer (the challenge included) takes this long: a first sync cannot finish quickly.
-    env.azure.keyVault.vault('gitops-slow').faults.setLatency(10_000);
+    env.azure.keyVault.vault('gitops-slow').faults.setLatency(5_000);
     env.azure.keyVault.vault('gitops-down').faults.inject({ kind: 'status', status: 503 });
   });
 
