@@ -41,7 +41,8 @@ describe('GitOps health of VaultSecrets', () => {
       vault.grant(env.clientId);
       vault.setSecret('db-password', 'gitops-value-9f8e');
     }
-    // Every answer (the challenge included) takes this long: a first sync cannot finish quickly.
+    // Every answer takes 5 s: a first sync needs two (the challenge, then the read), far past the
+    // 2 s after which kvsync reports that it is under way.
     env.azure.keyVault.vault('gitops-slow').faults.setLatency(5_000);
     env.azure.keyVault.vault('gitops-down').faults.inject({ kind: 'status', status: 503 });
   });
