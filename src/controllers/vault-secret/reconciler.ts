@@ -84,17 +84,16 @@ const firstSightListingMaxAgeMs = 30_000;
 /** A first sync still under way after this long says so in the status (kstatus InProgress). */
 const firstSyncGraceMs = 2_000;
 
-/** What one reconcile did that the status records even when the sync then fails. */
-interface Attempt {
-  /** The force-sync value whose re-read from Key Vault went through. */
-  handledForceSync: string | undefined;
-}
-
 export class VaultSecretReconciler {
   private readonly deps: ReconcilerDeps;
   private readonly now: () => Date;
   private readonly random: () => number;
   private readonly registered = new Set<string>();
+  /**
+   * The force-sync value last acted on, per VaultSecret. The status records it too (for restarts),
+   * but the informer cache may not show that write yet when kvsync's own Secret write requeues.
+   */
+  private readonly forceSyncsHandled = new Map<string, string>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -114,10 +113,9 @@ export class VaultSecretReconciler {
 
     let outcome: Outcome;
     let failed: { error: unknown; failure: Failure } | undefined;
-    const attempt: Attempt = { handledForceSync: undefined };
     const progress = this.reportSlowFirstSync(vaultSecret, secretName);
     try {
-      const synced = await this.sync(key, vaultSecret, refreshMs, attempt);
+      const synced = await this.sync(key, vaultSecret, refreshMs);
       outcome = {
         ok: true,
         secretName,
@@ -136,7 +134,7 @@ export class VaultSecretReconciler {
     }
 
     const shown = (await progress.written) ?? vaultSecret.status;
-    const status = await this.writeStatus(vaultSecret, shown, outcome, attempt, log);
+    const status = await this.writeStatus(key, vaultSecret, shown, outcome, log);
     if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
@@ -161,12 +159,13 @@ export class VaultSecretReconciler {
     }
   }
 
-  private async sync(key: string, vaultSecret: VaultSecret, refreshMs: number, attempt: Attempt) {
+  private async sync(key: string, vaultSecret: VaultSecret, refreshMs: number) {
     const plan = planSync(vaultSecret);
     const vaultUrl = this.deps.vaultUrlOf(vaultSecret.spec.vault.url);
     const identity = await this.deps.identities.resolve(vaultSecret);
     const mirror = this.deps.pool.mirror(vaultUrl, identity);
-    const forceSync = pendingForceSync(vaultSecret);
+    const requested = pendingForceSync(vaultSecret);
+    const forceSync = requested !== this.forceSyncsHandled.get(key) ? requested : undefined;
     const listingMaxAgeMs =
       forceSync !== undefined ? 0 : this.registered.has(key) ? Infinity : firstSightListingMaxAgeMs;
     const fixed = fixedReads(plan);
@@ -179,7 +178,7 @@ export class VaultSecretReconciler {
     if (forceSync !== undefined) {
       // Past the sweep and the value cache; pinned versions never change and stay cached.
       await this.deps.pool.reread(key, mirror, latest);
-      attempt.handledForceSync = forceSync;
+      this.forceSyncsHandled.set(key, forceSync);
     }
     const values = await this.fetchAll(mirror, reads);
     const refreshedAt = new Date(
@@ -355,10 +354,10 @@ export class VaultSecretReconciler {
   }
 
   private async writeStatus(
+    key: string,
     vaultSecret: VaultSecret,
     previous: VaultSecretStatus | undefined,
     outcome: Outcome,
-    attempt: Attempt,
     log: Logger,
   ) {
     const status = nextStatus({
@@ -367,7 +366,7 @@ export class VaultSecretReconciler {
       outcome,
       now: this.now(),
       expiryWindowMs: this.deps.expiryWindowMs,
-      handledForceSync: attempt.handledForceSync,
+      handledForceSync: this.forceSyncsHandled.get(key),
     });
     this.deps.onSynced?.(vaultSecret, {
       ready: outcome.ok,
@@ -398,6 +397,7 @@ export class VaultSecretReconciler {
   private forget(key: string): void {
     this.deps.pool.release(key);
     this.registered.delete(key);
+    this.forceSyncsHandled.delete(key);
     this.deps.onDeleted?.(key);
   }
 }
