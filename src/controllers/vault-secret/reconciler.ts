@@ -164,8 +164,7 @@ export class VaultSecretReconciler {
     const vaultUrl = this.deps.vaultUrlOf(vaultSecret.spec.vault.url);
     const identity = await this.deps.identities.resolve(vaultSecret);
     const mirror = this.deps.pool.mirror(vaultUrl, identity);
-    const requested = pendingForceSync(vaultSecret);
-    const forceSync = requested !== this.forceSyncsHandled.get(key) ? requested : undefined;
+    const forceSync = this.pendingForceSync(key, vaultSecret);
     const listingMaxAgeMs =
       forceSync !== undefined ? 0 : this.registered.has(key) ? Infinity : firstSightListingMaxAgeMs;
     const fixed = fixedReads(plan);
@@ -214,6 +213,12 @@ export class VaultSecretReconciler {
       );
     }
     return { objects, data, changed, refreshedAt };
+  }
+
+  /** A kvsync.io/force-sync value not acted on yet, by the status or by this process. */
+  private pendingForceSync(key: string, vaultSecret: VaultSecret): string | undefined {
+    const requested = pendingForceSync(vaultSecret);
+    return requested !== this.forceSyncsHandled.get(key) ? requested : undefined;
   }
 
   private register(
