@@ -1,5 +1,6 @@
 // Renders docs/api-reference.md from the VaultSecret schema, so the reference cannot drift from
 // what the API server enforces.
+import { forceSyncAnnotation } from '../src/api/vault-secret.ts';
 import type { OpenApiSchema } from '../src/api/openapi-schema.ts';
 
 interface Row {
@@ -75,9 +76,19 @@ export function renderApiReference(
     '',
     table(spec, 'spec'),
     '',
+    '## metadata.annotations',
+    '',
+    '| Annotation             | Effect                                                                                                                                                                                                 |',
+    '| ---------------------- | ------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------ |',
+    `| \`${forceSyncAnnotation}\` | Any new value re-reads the VaultSecret's objects from Key Vault now, past the sweep and the value cache; the value handled is recorded in \`status.lastHandledForceSync\`, so it is acted on only once. |`,
+    '',
     '## status',
     '',
     'Written only by kvsync, through the status subresource, and only when it changes.',
+    '',
+    'Condition types: `Ready` (True once the Secret holds the current data; Unknown while a slow first',
+    'sync is under way), `ExpiringSoon`, and the kstatus conditions `Reconciling` (a first sync or a',
+    'retry is under way) and `Stalled` (a person must act), present only while True.',
     '',
     table(status, 'status'),
     '',

@@ -32,6 +32,11 @@ prometheus_tools() {
   export KVSYNC_PROMTOOL_DIR
 }
 
+test_tools() {
+  KVSYNC_TOOLS_DIR=$(bash scripts/build-test-tools.sh | tail -n 1)
+  export KVSYNC_TOOLS_DIR
+}
+
 cmd=${1:-}
 shift || true
 install_dependencies
@@ -43,6 +48,7 @@ case "$cmd" in
     npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
     control_plane
     prometheus_tools
+    test_tools
     npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json" "$@"
     node scripts/test-summary.ts "$results"/*.json
     ;;

@@ -134,6 +134,9 @@ async function formatted(path: string, text: string): Promise<string> {
   return prettier.format(text, { ...config, filepath: file });
 }
 
+/** Not rendered from the chart: Argo CD's resource customizations (see scripts/generate.ts). */
+const handWritten = 'argocd';
+
 /** Files under deploy/ now, relative to it. */
 async function existing(): Promise<Map<string, string>> {
   const dir = join(root, 'deploy');
@@ -142,6 +145,7 @@ async function existing(): Promise<Map<string, string>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
+    if (full.startsWith(join(dir, handWritten, '/'))) continue;
     out.set(full.slice(dir.length + 1), await readFile(full, 'utf8'));
   }
   return out;
@@ -169,7 +173,11 @@ async function main(): Promise<void> {
     return;
   }
   const files = await renderDeploy(helm);
-  await rm(join(root, 'deploy'), { recursive: true, force: true });
+  const deployDir = join(root, 'deploy');
+  for (const entry of existsSync(deployDir) ? await readdir(deployDir) : []) {
+    if (entry !== handWritten)
+      await rm(join(root, 'deploy', entry), { recursive: true, force: true });
+  }
   for (const { path, content } of files) {
     await mkdir(dirname(join(root, 'deploy', path)), { recursive: true });
     await writeFile(join(root, 'deploy', path), content);

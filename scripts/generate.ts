@@ -10,6 +10,7 @@ import * as prettier from 'prettier';
 import { stringify } from 'yaml';
 import type { OpenApiSchema } from '../src/api/openapi-schema.ts';
 import { renderApiReference } from './api-reference.ts';
+import { renderArgoCdConfig } from './argocd-config.ts';
 import { renderDashboard } from './grafana-dashboard.ts';
 import { vaultSecretCrd } from '../src/api/vault-secret-crd.ts';
 import {
@@ -132,6 +133,10 @@ export async function renderGeneratedFiles(): Promise<GeneratedFile[]> {
         'docs/api-reference.md',
         renderApiReference(vaultSecretSpecSchema, vaultSecretStatusSchema, source),
       ),
+    },
+    {
+      path: 'deploy/argocd/argocd-cm.yaml',
+      content: await formatted('deploy/argocd/argocd-cm.yaml', await renderArgoCdConfig(root)),
     },
   ];
 }

@@ -5,7 +5,7 @@ import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { VaultSecret } from './api/vault-secret.ts';
-import { apiVersion, plural, targetSecretName } from './api/vault-secret.ts';
+import { apiVersion, forceSyncValue, plural, targetSecretName } from './api/vault-secret.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './controllers/vault-secret/desired-secret.ts';
 import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
 import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
@@ -216,7 +216,7 @@ export function startManager(options: ManagerOptions): Manager {
   // A Secret event means drift (or our own write echoing back): look at its VaultSecret again.
   const targetOf = new Map<string, string>();
   const ownerOf = new Map<string, string>();
-  const seenGeneration = new Map<string, number | undefined>();
+  const seenTrigger = new Map<string, string>();
   vaultSecrets.onChange((key) => {
     const previous = targetOf.get(key);
     if (previous !== undefined && ownerOf.get(previous) === key) ownerOf.delete(previous);
@@ -228,12 +228,13 @@ export function startManager(options: ManagerOptions): Manager {
       targetOf.set(key, target);
       ownerOf.set(target, key);
       // kvsync's own status writes change the resourceVersion, not the generation: they need
-      // no reconcile (the periodic requeue still heals anything else missed).
-      const generation = vaultSecret.metadata.generation;
-      if (seenGeneration.has(key) && seenGeneration.get(key) === generation) return;
-      seenGeneration.set(key, generation);
+      // no reconcile (the periodic requeue still heals anything else missed). A new force-sync
+      // annotation value does.
+      const trigger = `${vaultSecret.metadata.generation}/${forceSyncValue(vaultSecret) ?? ''}`;
+      if (seenTrigger.get(key) === trigger) return;
+      seenTrigger.set(key, trigger);
     } else {
-      seenGeneration.delete(key);
+      seenTrigger.delete(key);
     }
     enqueue(key);
   });

@@ -2,8 +2,15 @@
 // users read in `kubectl get vsec` and alert on: renaming one is an API change.
 
 export const ConditionType = {
-  /** kstatus-compatible summary: True once the Secret holds the current data. */
+  /** The summary people and `kubectl get` read: True once the Secret holds the current data. */
   Ready: 'Ready',
+  /**
+   * kstatus (Flux, kpt, cli-utils) reads these two, not Ready; both follow its "abnormal-true"
+   * convention and are present only while True. Reconciling: a retry is under way (InProgress).
+   */
+  Reconciling: 'Reconciling',
+  /** Stalled: a retry alone cannot fix it, a person must act (kstatus Failed). */
+  Stalled: 'Stalled',
   /** True while an object in the Secret expires within the warning window (default 30 days). */
   ExpiringSoon: 'ExpiringSoon',
 } as const;
@@ -17,8 +24,8 @@ export const Reason = {
   /** The Secret holds the data of the current versions. */
   Synced: 'Synced',
 
-  // Ready=Unknown
-  /** The first sync (or the sync of a new generation) has not finished yet. */
+  // Ready=Unknown, Reconciling=True
+  /** The first sync has taken more than a moment and is still under way. */
   Progressing: 'Progressing',
 
   // Ready=False: the vault or the network (retried with backoff; the last Secret stays)
@@ -66,3 +73,14 @@ export const Reason = {
   NotExpiring: 'NotExpiring',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/**
+ * Ready=False reasons that kvsync's own retries may fix (Reconciling=True); every other failure
+ * needs a person to change the spec, the vault, Entra ID or the cluster (Stalled=True).
+ */
+const retriedReasons: ReadonlySet<string> = new Set([Reason.VaultError, Reason.Throttled]);
+
+/** Which kstatus condition a failure with this reason sets to True. */
+export function failureCondition(reason: string): ConditionType {
+  return retriedReasons.has(reason) ? ConditionType.Reconciling : ConditionType.Stalled;
+}

@@ -28,13 +28,15 @@ export const vaultSecretCrd = {
         storage: true,
         subresources: { status: {} },
         additionalPrinterColumns: [
-          { name: 'Vault', type: 'string', jsonPath: '.spec.vault.url' },
           { name: 'Secret', type: 'string', jsonPath: '.status.secretName' },
           { name: 'Ready', type: 'string', jsonPath: `${readyCondition}.status` },
           { name: 'Reason', type: 'string', jsonPath: `${readyCondition}.reason` },
           // A string, not a date: kubectl renders future dates as "<invalid>".
           { name: 'Expires', type: 'string', jsonPath: '.status.expiresOn' },
+          { name: 'Last Checked', type: 'date', jsonPath: '.status.lastRefreshTime' },
           { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          { name: 'Vault', type: 'string', jsonPath: '.spec.vault.url', priority: 1 },
+          { name: 'Message', type: 'string', jsonPath: `${readyCondition}.message`, priority: 1 },
         ],
         schema: { openAPIV3Schema: vaultSecretSchema },
       },

@@ -610,6 +610,18 @@ export const vaultSecretStatusSchema = named('VaultSecretStatus', {
       format: 'date-time',
       description: "Last time the Secret's data changed.",
     },
+    lastRefreshTime: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        'When Key Vault last confirmed the values current (a read or a sweep), as of the last status write: sweeps that find nothing new write no status, so it moves with the next write that has a reason (a new version, a failure, a spec change, a force-sync).',
+    },
+    lastHandledForceSync: {
+      type: 'string',
+      maxLength: 256,
+      description:
+        'The kvsync.io/force-sync annotation value kvsync last acted on (a sha256 of it when longer than 256 characters); a new value re-reads the objects from Key Vault.',
+    },
     objects: { type: 'array', maxItems: 1024, items: syncedObject },
     expiresOn: {
       type: 'string',

@@ -258,6 +258,14 @@ export interface VaultSecretStatus {
    */
   syncedAt?: string;
   /**
+   * When Key Vault last confirmed the values current (a read or a sweep), as of the last status write: sweeps that find nothing new write no status, so it moves with the next write that has a reason (a new version, a failure, a spec change, a force-sync).
+   */
+  lastRefreshTime?: string;
+  /**
+   * The kvsync.io/force-sync annotation value kvsync last acted on (a sha256 of it when longer than 256 characters); a new value re-reads the objects from Key Vault.
+   */
+  lastHandledForceSync?: string;
+  /**
    * @maxItems 1024
    */
   objects?: SyncedObject[];

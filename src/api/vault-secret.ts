@@ -1,6 +1,7 @@
 // The VaultSecret resource as the engine sees it: API coordinates, the object type built from the
 // generated spec/status types, and small pure helpers that interpret the spec the same way
 // everywhere.
+import { createHash } from 'node:crypto';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type {
   CertificateReference,
@@ -25,6 +26,23 @@ export interface VaultSecret {
   metadata: V1ObjectMeta & { name: string; namespace: string };
   spec: VaultSecretSpec;
   status?: VaultSecretStatus;
+}
+
+/** Any new value re-reads the VaultSecret's objects from Key Vault now (like ESO's force-sync). */
+export const forceSyncAnnotation = 'kvsync.io/force-sync';
+const maxRecordedForceSync = 256;
+
+/** The force-sync annotation as status.lastHandledForceSync records it (hashed when long). */
+export function forceSyncValue(vs: Pick<VaultSecret, 'metadata'>): string | undefined {
+  const value = vs.metadata.annotations?.[forceSyncAnnotation];
+  if (value === undefined || value.length <= maxRecordedForceSync) return value;
+  return `sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
+
+/** A force-sync value kvsync has not acted on yet, or undefined. */
+export function pendingForceSync(vs: Pick<VaultSecret, 'metadata' | 'status'>): string | undefined {
+  const value = forceSyncValue(vs);
+  return value !== undefined && value !== vs.status?.lastHandledForceSync ? value : undefined;
 }
 
 const durationPattern = new RegExp(patterns.refreshInterval);

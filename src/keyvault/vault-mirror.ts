@@ -37,6 +37,8 @@ interface Known {
   readonly updatedOn: number | undefined;
   readonly enabled: boolean;
   readonly fetchedAt: number;
+  /** When Key Vault last said this version is current: the read, or a later sweep. */
+  readonly confirmedAt: number;
 }
 
 /**
@@ -139,6 +141,27 @@ export class VaultMirror {
     if (findable) this.listingEpoch = this.epoch;
   }
 
+  /**
+   * When Key Vault last confirmed these names current (the oldest of them), and the listing when
+   * `listed`; undefined when nothing of it is known (e.g. only pinned versions, which never change).
+   */
+  confirmedAt(names: Iterable<string>, listed: boolean): number | undefined {
+    let oldest = listed ? this.listing?.at : undefined;
+    for (const name of names) {
+      const at = this.current.get(name)?.confirmedAt;
+      if (at !== undefined) oldest = Math.min(oldest ?? Infinity, at);
+    }
+    return oldest;
+  }
+
+  /**
+   * force-sync: reads these names from Key Vault now, whatever the cache holds, and returns the
+   * other users whose data changed with them.
+   */
+  async reread(names: ReadonlySet<string>): Promise<string[]> {
+    return this.usersOf(await this.getEach(names));
+  }
+
   register(vaultSecretKey: string, interest: Interest): void {
     this.countInterval(this.users.get(vaultSecretKey), -1);
     this.countInterval(interest, +1);
@@ -229,6 +252,8 @@ export class VaultMirror {
       if (!item || !known || !sameProperties(item, known) || unconfirmed(known)) {
         this.current.delete(name);
         changed.add(name);
+      } else {
+        this.current.set(name, { ...known, confirmedAt: listing.at });
       }
     }
     const affected = new Set(this.usersOf(changed));
@@ -292,11 +317,13 @@ export class VaultMirror {
     // just read. (Events for other names do not matter: under a stream of events they would
     // leave most reads unrecorded, and each read would be repeated by the next reader.)
     if (epoch !== this.epochOf(name)) return value;
+    const now = this.now();
     this.current.set(name, {
       version: properties.version,
       updatedOn: properties.updatedOn?.getTime(),
       enabled: properties.enabled,
-      fetchedAt: this.now(),
+      fetchedAt: now,
+      confirmedAt: now,
     });
     return value;
   }

@@ -108,6 +108,17 @@ export class VaultPool {
   }
 
   /**
+   * force-sync of one VaultSecret: reads `names` from Key Vault now, past the sweep and the value
+   * cache (through the vault's budget like every call); every other VaultSecret that reads a name
+   * whose version changed is enqueued, so it gets the new version too.
+   */
+  async reread(vaultSecretKey: string, mirror: VaultMirror, names: ReadonlySet<string>) {
+    for (const key of await mirror.reread(names)) {
+      if (key !== vaultSecretKey) this.options.enqueue(key);
+    }
+  }
+
+  /**
    * An event announced a new version of `name` in the vault at `vaultHost` (`host[:port]`): every
    * identity's mirror of that vault reads it again. Returns how many mirrors were told.
    */

@@ -176,6 +176,7 @@ describe('kubectl', () => {
           secretName: 'columns-secret',
           expiresOn: '2030-01-01T00:00:00Z',
           syncedAt: now,
+          lastRefreshTime: now,
           conditions: [
             {
               type: 'Ready',
@@ -192,23 +193,30 @@ describe('kubectl', () => {
 
     const table = await kubectl('get', 'vsec', name, '-n', namespace);
     const [header, row] = table.trim().split('\n');
-    expect(header?.split(/\s+/)).toEqual([
+    expect(header?.split(/\s{2,}/)).toEqual([
       'NAME',
-      'VAULT',
       'SECRET',
       'READY',
       'REASON',
       'EXPIRES',
+      'LAST CHECKED',
       'AGE',
     ]);
-    expect(row?.split(/\s+/).slice(0, 6)).toEqual([
+    const cells = row?.split(/\s+/) ?? [];
+    expect(cells.slice(0, 5)).toEqual([
       name,
-      vaultUrl,
       'columns-secret',
       'True',
       'Synced',
       '2030-01-01T00:00:00Z',
     ]);
+    // Last Checked is an age ("3s"), like Age.
+    expect(cells[5]).toMatch(/^\d+s$/);
+
+    const wide = await kubectl('get', 'vsec', name, '-n', namespace, '-o', 'wide');
+    const [wideHeader, wideRow] = wide.trim().split('\n');
+    expect(wideHeader?.split(/\s{2,}/).slice(-2)).toEqual(['VAULT', 'MESSAGE']);
+    expect(wideRow?.split(/\s{2,}/).slice(-2)).toEqual([vaultUrl, '1 key from 1 object']);
 
     const byCategory = await kubectl('get', 'kvsync', '-n', namespace, '-o', 'name');
     expect(byCategory.split('\n')).toContain(`vaultsecret.${group}/${name}`);
@@ -230,7 +238,7 @@ describe('kubectl', () => {
       },
     })) as VaultSecret;
     expect(written.spec.refreshInterval).toBe('15m');
-    expect(written.status).toBeUndefined();
+    expect(written.status?.secretName).toBeUndefined();
     expect(written.metadata.generation).toBe(2);
   });
 });

@@ -222,6 +222,21 @@ export async function patchSecretData(
     );
 }
 
+/** Sets annotations on a VaultSecret with a merge patch, as `kubectl annotate` and Argo CD do. */
+export async function annotateVaultSecret(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+): Promise<void> {
+  await kc
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject(
+      { group, version, namespace, plural, name, body: { metadata: { annotations } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+}
+
 /** Sum of a counter's samples matching the labels. */
 export async function metricValue(
   metrics: Metrics,

@@ -5,8 +5,14 @@ import { randomUUID } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ConditionType } from '../../api/reasons.ts';
-import type { VaultSecret } from '../../api/vault-secret.ts';
-import { apiVersion, kind, refreshIntervalMs, targetSecretName } from '../../api/vault-secret.ts';
+import type { VaultSecret, VaultSecretStatus } from '../../api/vault-secret.ts';
+import {
+  apiVersion,
+  kind,
+  pendingForceSync,
+  refreshIntervalMs,
+  targetSecretName,
+} from '../../api/vault-secret.ts';
 import type { IdentityResolver } from '../../identity/types.ts';
 import { VaultError } from '../../keyvault/errors.ts';
 import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
@@ -37,7 +43,7 @@ import type { SyncedObject } from './secret-data.ts';
 import { buildSecretData, ContentError } from './secret-data.ts';
 import type { Outcome } from './status.ts';
 import { checkSecretType } from './typed-target.ts';
-import { nextStatus, readyCondition, statusChanged } from './status.ts';
+import { nextStatus, progressStatus, readyCondition, statusChanged } from './status.ts';
 
 export interface ReconcilerDeps {
   readonly vaultSecrets: { get(key: string): VaultSecret | undefined };
@@ -78,11 +84,19 @@ export interface DataChange {
 /** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
 const firstSightListingMaxAgeMs = 30_000;
 
+/** A first sync still under way after this long says so in the status (kstatus InProgress). */
+const firstSyncGraceMs = 2_000;
+
 export class VaultSecretReconciler {
   private readonly deps: ReconcilerDeps;
   private readonly now: () => Date;
   private readonly random: () => number;
   private readonly registered = new Set<string>();
+  /**
+   * The force-sync value last acted on, per VaultSecret. The status records it too (for restarts),
+   * but the informer cache may not show that write yet when kvsync's own Secret write requeues.
+   */
+  private readonly forceSyncsHandled = new Map<string, string>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -106,18 +120,29 @@ export class VaultSecretReconciler {
 
     let outcome: Outcome;
     let failed: { error: unknown; failure: Failure } | undefined;
+    const progress = this.reportSlowFirstSync(vaultSecret, secretName, signal);
     try {
-      const { objects, data, changed } = await this.sync(key, vaultSecret, refreshMs, signal);
-      outcome = { ok: true, secretName, keyCount: data.size, objects, dataChanged: changed };
+      const synced = await this.sync(key, vaultSecret, refreshMs, signal);
+      outcome = {
+        ok: true,
+        secretName,
+        keyCount: synced.data.size,
+        objects: synced.objects,
+        dataChanged: synced.changed,
+        refreshedAt: synced.refreshedAt,
+      };
     } catch (error) {
       signal.throwIfAborted();
       const failure = classifyFailure(error, refreshMs);
       if (failure.internal) throw error;
       failed = { error, failure };
       outcome = { ok: false, secretName, reason: failure.reason, message: failure.message };
+    } finally {
+      progress.cancel();
     }
 
-    const status = await this.writeStatus(vaultSecret, outcome, log, signal);
+    const shown = (await progress.written) ?? vaultSecret.status;
+    const status = await this.writeStatus(key, vaultSecret, shown, outcome, log, signal);
     if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
@@ -153,15 +178,26 @@ export class VaultSecretReconciler {
     const identity = await this.deps.identities.resolve(vaultSecret);
     signal.throwIfAborted();
     const mirror = this.deps.pool.mirror(vaultUrl, identity);
-    const firstSight = !this.registered.has(key);
+    const forceSync = this.pendingForceSync(key, vaultSecret);
+    const listingMaxAgeMs =
+      forceSync !== undefined ? 0 : this.registered.has(key) ? Infinity : firstSightListingMaxAgeMs;
     const fixed = fixedReads(plan);
     this.register(key, mirror, plan, fixed, refreshMs);
 
-    const found = await this.find(mirror, plan, firstSight);
+    const found = await this.find(mirror, plan, listingMaxAgeMs);
     const reads = [...fixed, ...[...found.values()].flat().map(latestSecret)];
     this.register(key, mirror, plan, reads, refreshMs);
+    const latest = latestNames(reads);
+    if (forceSync !== undefined) {
+      // Past the sweep and the value cache; pinned versions never change and stay cached.
+      await this.deps.pool.reread(key, mirror, latest);
+      this.forceSyncsHandled.set(key, forceSync);
+    }
     const values = await this.fetchAll(mirror, reads);
     signal.throwIfAborted();
+    const refreshedAt = new Date(
+      mirror.confirmedAt(latest, found.size > 0) ?? this.now().getTime(),
+    );
 
     const { data, objects } = buildSecretData({ plan, values, found });
     const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);
@@ -191,7 +227,13 @@ export class VaultSecretReconciler {
         { cause: stale.error },
       );
     }
-    return { objects, data, changed };
+    return { objects, data, changed, refreshedAt };
+  }
+
+  /** A kvsync.io/force-sync value not acted on yet, by the status or by this process. */
+  private pendingForceSync(key: string, vaultSecret: VaultSecret): string | undefined {
+    const requested = pendingForceSync(vaultSecret);
+    return requested !== this.forceSyncsHandled.get(key) ? requested : undefined;
   }
 
   private register(
@@ -201,9 +243,7 @@ export class VaultSecretReconciler {
     reads: readonly ObjectRead[],
     refreshMs: number,
   ): void {
-    const latest = new Set(
-      reads.filter((read) => read.version === undefined).map((read) => read.name),
-    );
+    const latest = latestNames(reads);
     const finds = plan.sources.flatMap((source) =>
       source.type === 'find' ? [source.selector] : [],
     );
@@ -214,10 +254,9 @@ export class VaultSecretReconciler {
   private async find(
     mirror: VaultMirror,
     plan: SyncPlan,
-    firstSight: boolean,
+    maxAge: number,
   ): Promise<Map<number, ObjectProperties[]>> {
     const found = new Map<number, ObjectProperties[]>();
-    const maxAge = firstSight ? firstSightListingMaxAgeMs : Infinity;
     for (const [index, source] of plan.sources.entries()) {
       if (source.type === 'find') found.set(index, await mirror.find(source.selector, maxAge));
     }
@@ -325,19 +364,44 @@ export class VaultSecretReconciler {
     }
   }
 
+  /**
+   * A VaultSecret without status counts as Current in kstatus. When its first sync takes longer
+   * than a moment (a slow or paused vault), show Reconciling=True until it ends; a quick one
+   * writes its status once, as before.
+   */
+  private reportSlowFirstSync(vaultSecret: VaultSecret, secretName: string, signal: AbortSignal) {
+    const report: { written?: Promise<VaultSecretStatus | undefined>; cancel: () => void } = {
+      cancel: () => {},
+    };
+    if (vaultSecret.status?.observedGeneration !== undefined) return report;
+    const { namespace, name, generation } = vaultSecret.metadata;
+    const timer = setTimeout(() => {
+      const status = progressStatus(generation, secretName, this.now());
+      report.written = this.deps.statusWriter.write(namespace, name, status, signal).then(
+        () => status,
+        // The final status write follows anyway and says what happened.
+        () => undefined,
+      );
+    }, firstSyncGraceMs);
+    report.cancel = () => clearTimeout(timer);
+    return report;
+  }
+
   private async writeStatus(
+    key: string,
     vaultSecret: VaultSecret,
+    previous: VaultSecretStatus | undefined,
     outcome: Outcome,
     log: Logger,
     signal: AbortSignal,
   ) {
-    const previous = vaultSecret.status;
     const status = nextStatus({
       previous,
       generation: vaultSecret.metadata.generation,
       outcome,
       now: this.now(),
       expiryWindowMs: this.deps.expiryWindowMs,
+      handledForceSync: this.forceSyncsHandled.get(key),
     });
     this.deps.onSynced?.(vaultSecret, {
       ready: outcome.ok,
@@ -370,8 +434,14 @@ export class VaultSecretReconciler {
   private forget(key: string): void {
     this.deps.pool.release(key);
     this.registered.delete(key);
+    this.forceSyncsHandled.delete(key);
     this.deps.onDeleted?.(key);
   }
+}
+
+/** The names read at their latest version: what sweeps watch and force-sync re-reads. */
+function latestNames(reads: readonly ObjectRead[]): Set<string> {
+  return new Set(reads.filter((read) => read.version === undefined).map((read) => read.name));
 }
 
 function latestSecret(properties: ObjectProperties): ObjectRead {

@@ -1,6 +1,6 @@
 // Pure: the status a reconcile outcome leads to, keeping lastTransitionTime unless a condition
 // flips, so that an unchanged world produces an identical status and no write.
-import { ConditionType, Reason } from '../../api/reasons.ts';
+import { ConditionType, failureCondition, Reason } from '../../api/reasons.ts';
 import type { StatusCondition as Condition, VaultSecretStatus } from '../../api/vault-secret.ts';
 import type { SyncedObject } from './secret-data.ts';
 
@@ -12,6 +12,8 @@ export type Outcome =
       readonly objects: readonly SyncedObject[];
       /** The Secret's data was written with different content just now. */
       readonly dataChanged: boolean;
+      /** When Key Vault last confirmed these values current (a read or a sweep). */
+      readonly refreshedAt: Date;
     }
   | {
       readonly ok: false;
@@ -26,6 +28,8 @@ export interface StatusInput {
   readonly outcome: Outcome;
   readonly now: Date;
   readonly expiryWindowMs: number;
+  /** The kvsync.io/force-sync value this reconcile acted on, if it did. */
+  readonly handledForceSync?: string | undefined;
 }
 
 export function nextStatus({
@@ -34,6 +38,7 @@ export function nextStatus({
   outcome,
   now,
   expiryWindowMs,
+  handledForceSync,
 }: StatusInput): VaultSecretStatus {
   const objects = outcome.ok ? outcome.objects.map(toStatusObject) : (previous?.objects ?? []);
   const first = firstToExpire(objects);
@@ -48,20 +53,57 @@ export function nextStatus({
       )
     : condition(ConditionType.Ready, 'False', outcome.reason, outcome.message, generation);
   const conditions = [merge(previous, ready, now)];
+  // kstatus: abnormal-true conditions, absent when False. observedGeneration covers a new spec.
+  if (!outcome.ok) {
+    const type = failureCondition(outcome.reason);
+    conditions.push(
+      merge(previous, condition(type, 'True', outcome.reason, outcome.message, generation), now),
+    );
+  }
   const expiring = first && expiryCondition(first, now, expiryWindowMs, generation);
   if (expiring) conditions.push(merge(previous, expiring, now));
   const syncedAt = outcome.ok && outcome.dataChanged ? now.toISOString() : previous?.syncedAt;
+  const lastRefreshTime = outcome.ok
+    ? outcome.refreshedAt.toISOString()
+    : previous?.lastRefreshTime;
+  const forceSync = handledForceSync ?? previous?.lastHandledForceSync;
   return {
     observedGeneration: generation,
     conditions,
     secretName: outcome.secretName,
     ...(syncedAt !== undefined ? { syncedAt } : {}),
+    ...(lastRefreshTime !== undefined ? { lastRefreshTime } : {}),
+    ...(forceSync !== undefined ? { lastHandledForceSync: forceSync } : {}),
     objects,
     ...(expiresOn !== undefined ? { expiresOn } : {}),
   };
 }
 
-/** Whether `next` differs from `previous` in anything a user could see. */
+/**
+ * What a first sync that takes a while shows: Ready=Unknown and Reconciling=True, so kstatus reads
+ * InProgress (a VaultSecret without status would count as Current).
+ */
+export function progressStatus(
+  generation: number | undefined,
+  secretName: string,
+  now: Date,
+): VaultSecretStatus {
+  const message = 'first sync from Key Vault under way';
+  return {
+    observedGeneration: generation,
+    conditions: [
+      condition(ConditionType.Ready, 'Unknown', Reason.Progressing, message, generation),
+      condition(ConditionType.Reconciling, 'True', Reason.Progressing, message, generation),
+    ].map((c) => merge(undefined, c, now)),
+    secretName,
+  };
+}
+
+/**
+ * Whether `next` differs from `previous` in anything a user could see. lastRefreshTime alone is
+ * no reason to write: it moves with every sweep, and steady state must cost no write. It goes
+ * out with the next write that has a reason (a change, a force-sync, a failure).
+ */
 export function statusChanged(
   previous: VaultSecretStatus | undefined,
   next: VaultSecretStatus,
@@ -148,7 +190,7 @@ function toStatusObject(object: SyncedObject) {
 
 function condition(
   type: string,
-  status: 'True' | 'False',
+  status: 'True' | 'False' | 'Unknown',
   reason: string,
   message: string,
   generation: number | undefined,
@@ -190,6 +232,7 @@ function normalise(status: VaultSecretStatus): unknown {
     ]),
     secretName: status.secretName,
     syncedAt: status.syncedAt,
+    lastHandledForceSync: status.lastHandledForceSync,
     objects: (status.objects ?? []).map((o) => [
       o.name,
       o.kind,

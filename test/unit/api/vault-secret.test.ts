@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { defaults, refreshIntervalBounds } from '../../../src/api/vault-secret-schema.ts';
 import {
   certificateOutputKeys,
+  forceSyncAnnotation,
+  forceSyncValue,
   outputKeyOf,
   outputKeysOf,
   parseDuration,
+  pendingForceSync,
   refreshIntervalMs,
   rewriteKey,
   targetSecretName,
@@ -141,5 +144,34 @@ describe('rewriteKey', () => {
     ['payments-db', {}, 'payments-db'],
   ])('%s with %j -> %s', (name, rewrite, key) => {
     expect(rewriteKey(name, rewrite)).toBe(key);
+  });
+});
+
+describe('force-sync', () => {
+  const annotated = (value: string | undefined, handled?: string): VaultSecret => ({
+    ...vaultSecret(),
+    metadata: {
+      name: 'payments',
+      namespace: 'shop',
+      ...(value !== undefined ? { annotations: { [forceSyncAnnotation]: value } } : {}),
+    },
+    ...(handled !== undefined ? { status: { lastHandledForceSync: handled } } : {}),
+  });
+
+  it.each([
+    ['no annotation', undefined, undefined, undefined],
+    ['a first value', '1', undefined, '1'],
+    ['a new value', '2', '1', '2'],
+    ['the value already handled (a restart, a later reconcile)', '1', '1', undefined],
+  ])('%s is pending: %s', (_, value, handled, pending) => {
+    expect(pendingForceSync(annotated(value, handled))).toBe(pending);
+  });
+
+  it('records a value longer than the status field allows by its sha256', () => {
+    const long = 'x'.repeat(300);
+    const recorded = forceSyncValue(annotated(long));
+    expect(recorded).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(pendingForceSync(annotated(long, recorded))).toBeUndefined();
+    expect(pendingForceSync(annotated(`${long}y`, recorded))).toMatch(/^sha256:/);
   });
 });

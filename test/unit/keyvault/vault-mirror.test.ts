@@ -76,6 +76,44 @@ describe('VaultMirror', () => {
     expect(reader.calls.get).toBe(1);
   });
 
+  it('force-sync re-reads past the cache and names the other users of a changed object', async () => {
+    const { reader, mirror } = setup();
+    reader.set('shared', 'one');
+    reader.set('own', 'a');
+    await mirror.latest('shared');
+    await mirror.latest('own');
+    mirror.register('ns/forcer', interest(['shared', 'own']));
+    mirror.register('ns/other', interest(['shared']));
+    mirror.register('ns/unrelated', interest(['own-elsewhere']));
+    reader.set('shared', 'two');
+    reader.calls.get = 0;
+
+    const affected = await mirror.reread(new Set(['shared', 'own']));
+    expect(reader.calls.get).toBe(2);
+    expect(affected.sort()).toEqual(['ns/forcer', 'ns/other']);
+    expect((await mirror.latest('shared')).value).toBe('two');
+    expect(reader.calls.get).toBe(2);
+  });
+
+  it('says when Key Vault last confirmed names: the oldest read, then the sweep that found nothing new', async () => {
+    let now = 1_000_000;
+    const reader = new MemoryReader();
+    const mirror = new VaultMirror({ key: 'k', reader, cache: new ValueCache(), now: () => now });
+    reader.set('a', 'one');
+    reader.set('b', 'two');
+    await mirror.latest('a');
+    now += 60_000;
+    await mirror.latest('b');
+    expect(mirror.confirmedAt(['a', 'b'], false)).toBe(1_000_000);
+    expect(mirror.confirmedAt(['pinned-only'], false)).toBeUndefined();
+
+    mirror.register('ns/x', interest(['a', 'b']));
+    now += hour;
+    await mirror.sweep();
+    expect(mirror.confirmedAt(['a', 'b'], false)).toBe(now);
+    expect(mirror.confirmedAt(['a'], true)).toBe(now);
+  });
+
   it('uses one GET per object when that is fewer calls than listing', async () => {
     const { reader, mirror } = setup();
     for (let i = 0; i < 60; i++) reader.set(`s${i}`, 'x');

@@ -28,6 +28,21 @@ describe('VaultPool', () => {
     expect(reader.calls.listPages).toBe(1);
   });
 
+  it('force-sync enqueues the other users of a re-read object that changed, not the caller', async () => {
+    const { reader, pool, mirror, enqueued } = poolWithMirror();
+    reader.set('shared', '1');
+    await mirror.latest('shared');
+    for (const key of ['ns/forcer', 'ns/follower']) {
+      pool.register(key, mirror, { latest: new Set(['shared']), finds: [], refreshIntervalMs: 0 });
+    }
+    await pool.reread('ns/forcer', mirror, new Set(['shared']));
+    expect(enqueued).toEqual([]);
+    reader.set('shared', '2');
+    await pool.reread('ns/forcer', mirror, new Set(['shared']));
+    expect(enqueued).toEqual(['ns/follower']);
+    expect(reader.calls.get).toBe(3);
+  });
+
   it('tells every user when sweeps start failing and when they recover, calling nothing extra', async () => {
     const { reader, pool, mirror, enqueued } = poolWithMirror();
     reader.set('a', '1');
