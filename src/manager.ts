@@ -14,6 +14,7 @@ import { createEventProcessing } from './events/event-processing.ts';
 import type { IdentityResolver } from './identity/types.ts';
 import type { VaultBudgetOptions } from './keyvault/budget.ts';
 import { createVaultBudget } from './keyvault/budget.ts';
+import { CertificateConverter } from './keyvault/certificate/index.ts';
 import { VaultError } from './keyvault/errors.ts';
 import { createSecretReader } from './keyvault/secret-reader.ts';
 import { VaultPool } from './keyvault/vault-pool.ts';
@@ -148,6 +149,7 @@ export function startManager(options: ManagerOptions): Manager {
     { log, registry: metrics.registry, events: recorder },
   );
 
+  const certificates = new CertificateConverter();
   const reconciler = new VaultSecretReconciler({
     vaultSecrets: vaultSecrets.store,
     secrets: secrets.store,
@@ -159,6 +161,7 @@ export function startManager(options: ManagerOptions): Manager {
     ),
     events: recorder,
     pool,
+    certificates,
     identities: options.identities,
     vaultUrlOf,
     expiryWindowMs: options.expiryWindowMs,
@@ -253,7 +256,7 @@ export function startManager(options: ManagerOptions): Manager {
       // Restarts still owed stay marked on their Secrets for the next leader.
       await restarter.markersWritten();
       pool.stop();
-      await Promise.all([vaultSecrets.stop(), secrets.stop()]);
+      await Promise.all([vaultSecrets.stop(), secrets.stop(), certificates.close()]);
     },
   };
 }

@@ -8,6 +8,8 @@ import { ConditionType } from '../../api/reasons.ts';
 import type { VaultSecret } from '../../api/vault-secret.ts';
 import { apiVersion, kind, refreshIntervalMs, targetSecretName } from '../../api/vault-secret.ts';
 import type { IdentityResolver } from '../../identity/types.ts';
+import type { CertificateConverter, TlsMaterial } from '../../keyvault/certificate/index.ts';
+import { CertificateError } from '../../keyvault/certificate/index.ts';
 import { VaultError } from '../../keyvault/errors.ts';
 import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
 import type { VaultPool } from '../../keyvault/vault-pool.ts';
@@ -44,6 +46,7 @@ export interface ReconcilerDeps {
   readonly statusWriter: StatusWriter;
   readonly events: EventRecorder;
   readonly pool: VaultPool;
+  readonly certificates: Pick<CertificateConverter, 'convert'>;
   readonly identities: IdentityResolver;
   /** Validates `spec.vault.url` and returns its normalised form; throws InvalidSpecError. */
   readonly vaultUrlOf: (url: string) => string;
@@ -147,8 +150,9 @@ export class VaultSecretReconciler {
     const reads = [...fixed, ...[...found.values()].flat().map(latestSecret)];
     this.register(key, mirror, plan, reads, refreshMs);
     const values = await this.fetchAll(mirror, reads);
+    const certificates = await this.convertCertificates(mirror, plan, values);
 
-    const { data, objects } = buildSecretData({ plan, values, found });
+    const { data, objects } = buildSecretData({ plan, values, found, certificates });
     const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);
     if (typeProblem) throw new ContentError('InvalidContent', typeProblem.message);
     if (data.size === 0) {
@@ -231,6 +235,34 @@ export class VaultSecretReconciler {
     });
     if (failures.length > 0) throw firstVaultFailure(failures);
     return values;
+  }
+
+  /** Off the event loop and once per version (see CertificateConverter). */
+  private async convertCertificates(
+    mirror: VaultMirror,
+    plan: SyncPlan,
+    values: ReadonlyMap<string, SecretValue>,
+  ): Promise<Map<number, TlsMaterial | CertificateError>> {
+    const converted = new Map<number, TlsMaterial | CertificateError>();
+    const conversions = plan.sources.map(async (source, index) => {
+      if (source.type !== 'certificate') return;
+      const value = values.get(readId(source.read));
+      if (!value) return;
+      const { output } = source;
+      try {
+        const tls = await this.deps.certificates.convert(
+          { mirror: mirror.key, name: source.read.name, version: value.properties.version },
+          { value: value.value, contentType: value.properties.contentType },
+          { includeRoot: output.includeRoot, keyFormat: output.keyFormat, format: output.format },
+        );
+        converted.set(index, tls);
+      } catch (error) {
+        if (!(error instanceof CertificateError)) throw error;
+        converted.set(index, error);
+      }
+    });
+    await Promise.all(conversions);
+    return converted;
   }
 
   /** Whether the Secret was created, its data changed, or neither. */
