@@ -17,6 +17,7 @@ import { createVaultBudget } from './keyvault/budget.ts';
 import { CertificateConverter } from './keyvault/certificate/index.ts';
 import { VaultError } from './keyvault/errors.ts';
 import { createSecretReader } from './keyvault/secret-reader.ts';
+import { ValueCache } from './keyvault/value-cache.ts';
 import { VaultPool } from './keyvault/vault-pool.ts';
 import { parseAllowedVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
 import { kubeEventRecorder, type EventTarget } from './kube/events.ts';
@@ -40,6 +41,8 @@ export interface ManagerOptions {
   readonly expiryWindowMs: number;
   readonly defaultRefreshInterval: string;
   readonly budget: VaultBudgetOptions;
+  /** Bound of the shared value cache in estimated bytes; default DEFAULT_VALUE_CACHE_BYTES. */
+  readonly valueCacheBytes?: number;
   readonly log: Logger;
   readonly metrics: Metrics;
   /**
@@ -116,7 +119,9 @@ export function startManager(options: ManagerOptions): Manager {
         },
       }),
     enqueue,
+    cache: new ValueCache(options.valueCacheBytes),
     onSweep: (mirror, result) => {
+      metrics.valueCacheBytes.set(pool.cachedBytes);
       if (result instanceof Error) {
         metrics.vaultSweeps.inc({ result: 'error' });
         log.warn({ mirror: mirror.split('|')[1], err: result.message }, 'rotation sweep failed');
@@ -198,6 +203,7 @@ export function startManager(options: ManagerOptions): Manager {
       metrics.reconcileTotal.inc({ result: event.result });
       metrics.reconcileDuration.observe(event.durationMs / 1000);
       metrics.workqueueDepth.set(controller.queue.depth);
+      metrics.valueCacheBytes.set(pool.cachedBytes);
       if (event.result === 'error') {
         log.warn(
           { vaultsecret: event.key, retries: event.retries, err: errorMessage(event.error) },

@@ -49,7 +49,13 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
   }
   if (error instanceof VaultError) {
     const { reason, retry } = vaultReasons[error.kind];
-    return { reason, message: error.message, retry };
+    // A paused vault (or a failing sweep) says when to look again: retrying sooner cannot help.
+    const after = error.retryAfterMs;
+    return {
+      reason,
+      message: error.message,
+      retry: retry.kind === 'backoff' && after !== undefined ? { kind: 'after', ms: after } : retry,
+    };
   }
   if (error instanceof ContentError) {
     // The content only changes with a new version, which the sweep notices.

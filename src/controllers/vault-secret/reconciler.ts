@@ -75,6 +75,11 @@ export interface DataChange {
   readonly driftRepair: boolean;
 }
 
+/** After the next sweep is due, time for it to finish before a stale VaultSecret looks again. */
+const staleRetryMarginMs = 1_000;
+/** While a sweep runs its successor is not scheduled yet; its recovery enqueues anyway. */
+const slowRetryMs = 60_000;
+
 /** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
 const firstSightListingMaxAgeMs = 30_000;
 
@@ -173,11 +178,17 @@ export class VaultSecretReconciler {
     }
     const stale = mirror.sweepFailure;
     if (stale) {
-      // The Secret holds the last values read; say that they could not be re-validated.
+      // The Secret holds the last values read; say that they could not be re-validated. Nothing
+      // changes before the next sweep (whose recovery enqueues every user): look again after it.
       throw new VaultError(
         stale.error.kind,
         `could not check the vault for new versions since ${stale.since.toISOString()}: ${stale.error.message}`,
-        { cause: stale.error },
+        {
+          cause: stale.error,
+          retryAfterMs:
+            (this.deps.pool.nextSweepInMs(mirror.key) ?? (refreshMs || slowRetryMs)) +
+            staleRetryMarginMs,
+        },
       );
     }
     return { objects, data, changed };
