@@ -365,6 +365,8 @@ export interface PfxOptions {
   readonly iterations?: number;
   /** The shrouded key bag this many times (aes only), as a hostile file would. Default 1. */
   readonly keyCopies?: number;
+  /** PBKDF2's HMAC hash (aes only). Default SHA-256; SHA-1 costs more per iteration. */
+  readonly prf?: 'SHA-1' | 'SHA-256';
 }
 
 export async function toPfx(chain: TestChain, options: PfxOptions = {}): Promise<Buffer> {
@@ -379,6 +381,7 @@ export async function toPfx(chain: TestChain, options: PfxOptions = {}): Promise
       keyPosition: options.keyPosition ?? 'first',
       iterations: options.iterations ?? 2048,
       keyCopies: options.keyCopies ?? 1,
+      prf: options.prf ?? 'SHA-256',
     });
   return opensslPfx(certs, options.withoutKey ? undefined : chain.leafKeyPem, password, encryption);
 }
@@ -392,14 +395,19 @@ async function pkijsPfx(
   certs: readonly TestCert[],
   key: TestKey | undefined,
   password: string,
-  layout: { keyPosition: 'first' | 'last'; iterations: number; keyCopies: number },
+  layout: {
+    keyPosition: 'first' | 'last';
+    iterations: number;
+    keyCopies: number;
+    prf: 'SHA-1' | 'SHA-256';
+  },
 ): Promise<Buffer> {
-  const { keyPosition, iterations, keyCopies } = layout;
+  const { keyPosition, iterations, keyCopies, prf } = layout;
   const passwordBytes = new TextEncoder().encode(password).buffer;
   const encryption = {
     password: passwordBytes,
     contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 },
-    hmacHashAlgorithm: 'SHA-256',
+    hmacHashAlgorithm: prf,
     iterationCount: iterations,
   };
   const certContents = new pkijs.SafeContents({
