@@ -90,9 +90,13 @@ export class CertificateConverter {
     return { entries: this.#cache.size, bytes: this.#cache.weight };
   }
 
+  /** Stops the worker; conversions not finished fail (the caller's reconcile retries). */
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
+    const stopped = new Error('the certificate converter was closed');
+    for (const job of [this.#running, ...this.#queue.splice(0)]) job?.settle(stopped);
+    this.#running = undefined;
     await worker?.terminate();
   }
 
