@@ -203,7 +203,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     log('hostile certificates: reading them while probing /healthz');
     const hostile = await runHostilePhase({ kc: stack.kc, namespace, vault, url, kvsync });
     log(
-      `hostile certificates reported in ${seconds(hostile.reportedMs)}; event loop max delay ${hostile.maxLoopDelayMs} ms, slowest /healthz ${hostile.slowestProbeMs} ms`,
+      `hostile certificates: ${hostile.reasons.join(', ')} after ${seconds(hostile.reportedMs)}; event loop max delay ${hostile.maxLoopDelayMs} ms (${hostile.baseline.maxLoopDelayMs} ms before), slowest /healthz ${hostile.slowestProbeMs} ms (${hostile.baseline.slowestProbeMs} ms before)`,
     );
 
     const peaks = await memory.stop();
