@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FakeVault } from '../../support/azure/index.ts';
 import { makeChain, toPfxBase64 } from '../../support/certs.ts';
-import { applyVaultSecret, waitForReady } from '../../support/kvsync.ts';
+import { applyVaultSecret, readyOf, waitForReady } from '../../support/kvsync.ts';
 import type { KvsyncProcess } from '../../support/kvsync-process.ts';
 import { startOperationsEnvironment, type OperationsEnvironment } from './environment.ts';
 
@@ -91,10 +91,12 @@ describe('hostile certificate content', () => {
         status: 'False',
         reason: 'CertificateError',
       });
-      expect(ready(manyBags)).toMatch(
+      expect(readyOf(manyBags).message).toMatch(
         /certificate many-bags: .*more key-derivation work than kvsync spends on one certificate/,
       );
-      expect(ready(spaces)).toMatch(/certificate spaces: .*neither PEM nor base64 PKCS#12/);
+      expect(readyOf(spaces).message).toMatch(
+        /certificate spaces: .*neither PEM nor base64 PKCS#12/,
+      );
     } finally {
       await probes.stop();
     }
@@ -104,7 +106,3 @@ describe('hostile certificate content', () => {
     expect(new Set(probes.answers)).toEqual(new Set([200]));
   });
 });
-
-function ready(vaultSecret: { status?: { conditions?: { type: string; message?: string }[] } }) {
-  return vaultSecret.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
-}
