@@ -23,6 +23,11 @@ describe('classifyFailure', () => {
     });
   });
 
+  it('caps what a vault asks for at the backoff cap of 5 min', () => {
+    const error = new VaultError('Throttled', '429', { retryAfterMs: 86_400_000 });
+    expect(classifyFailure(error, hour).retry).toEqual({ kind: 'after', ms: 300_000 });
+  });
+
   it('backs off per key when the vault says nothing about when', () => {
     expect(classifyFailure(new VaultError('Transient', '503'), hour).retry).toEqual({
       kind: 'backoff',
