@@ -25,6 +25,8 @@ export interface KvsyncCounters {
   /** Sums of the duration histograms: wall time spent in reconciles and in Key Vault calls. */
   readonly reconcileSeconds: number;
   readonly vaultRequestSeconds: number;
+  /** A gauge: the value cache's estimated size when read (differences keep the later one). */
+  readonly valueCacheBytes: number;
 }
 
 export function countersFrom(samples: readonly MetricSample[]): KvsyncCounters {
@@ -47,6 +49,7 @@ export function countersFrom(samples: readonly MetricSample[]): KvsyncCounters {
     cpuSeconds: sum('process_cpu_seconds_total'),
     reconcileSeconds: sum('kvsync_reconcile_duration_seconds_sum'),
     vaultRequestSeconds: sum('kvsync_vault_request_duration_seconds_sum'),
+    valueCacheBytes: sum('kvsync_value_cache_bytes'),
   };
 }
 
@@ -66,6 +69,7 @@ export function zeroCounters(at: number): KvsyncCounters {
     cpuSeconds: 0,
     reconcileSeconds: 0,
     vaultRequestSeconds: 0,
+    valueCacheBytes: 0,
   };
 }
 
@@ -94,6 +98,7 @@ export function difference(a: KvsyncCounters, b: KvsyncCounters): KvsyncCounters
     cpuSeconds: b.cpuSeconds - a.cpuSeconds,
     reconcileSeconds: b.reconcileSeconds - a.reconcileSeconds,
     vaultRequestSeconds: b.vaultRequestSeconds - a.vaultRequestSeconds,
+    valueCacheBytes: b.valueCacheBytes,
   };
 }
 

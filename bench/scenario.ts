@@ -10,6 +10,7 @@ import type { KvsyncProcess } from '../test/support/kvsync-process.ts';
 import { createVaultSecrets } from './create.ts';
 import type { BenchOptions } from './options.ts';
 import { runEventPhase, type EventPhaseResult } from './event-phase.ts';
+import { runHostilePhase, type HostilePhaseResult } from './hostile-phase.ts';
 import { REFERENCES, seedVault, specFor, vaultSecretName } from './population.ts';
 import { rotate, type RotationResult } from './rotation.ts';
 import {
@@ -77,6 +78,10 @@ export interface ScenarioResult {
   readonly rotation: RotationResult;
   /** Rotation with Key Vault events from a Storage Queue; absent with --no-events. */
   readonly events?: EventPhaseResult;
+  /** Two hostile certificates read while /healthz is probed (issue 16 §1). */
+  readonly hostile: HostilePhaseResult;
+  /** kvsync_value_cache_bytes at the end of the sweeps-only phases. */
+  readonly valueCacheBytes: number;
   readonly memory: MemoryPeaks;
   /** Every sweep seen, in seconds since kvsync was started. */
   readonly sweeps: readonly { readonly startS: number; readonly endS: number | null }[];
@@ -197,6 +202,12 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       log,
     });
 
+    log('hostile certificates: reading them while probing /healthz');
+    const hostile = await runHostilePhase({ kc: stack.kc, namespace, vault, url, kvsync });
+    log(
+      `hostile certificates: ${hostile.reasons.join(', ')} after ${seconds(hostile.reportedMs)}; event loop max delay ${hostile.maxLoopDelayMs} ms (${hostile.baseline.maxLoopDelayMs} ms before), slowest /healthz ${hostile.slowestProbeMs} ms (${hostile.baseline.slowestProbeMs} ms before)`,
+    );
+
     const peaks = await memory.stop();
     await options.beforeStop?.(kvsync);
     const final = await readCounters(kvsync);
@@ -251,6 +262,8 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       },
       rotation,
       ...(events ? { events } : {}),
+      hostile,
+      valueCacheBytes: final.valueCacheBytes,
       memory: peaks,
       sweeps: tracker.sweeps.map((sweep) => ({
         startS: round((sweep.startAt - started) / 1000),

@@ -14,6 +14,7 @@ export interface Config {
   readonly workers: number;
   readonly defaultRefreshInterval: string;
   readonly vaultRequestsPer10s: number;
+  readonly valueCacheBytes: number;
   readonly expiryWindowMs: number;
   readonly defaultIdentityNamespaces: readonly string[] | '*';
   readonly extraVaultSuffixes: readonly string[];
@@ -64,6 +65,11 @@ export const flags = {
     type: 'string',
     default: '2000',
     help: "Per-vault request budget (1-4000); Key Vault's own limit is 4000 per 10 s",
+  },
+  'value-cache-size': {
+    type: 'string',
+    default: '64Mi',
+    help: 'Memory for cached Key Vault values, like 64Mi or 1Gi (16Mi-16Gi); replaced versions go first',
   },
   'expiry-window': {
     type: 'string',
@@ -234,6 +240,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     workers: integer(input('workers'), 1, 64),
     defaultRefreshInterval: refreshInterval(input('default-refresh-interval')),
     vaultRequestsPer10s: integer(input('vault-requests-per-10s'), 1, 4000),
+    valueCacheBytes: byteSize(input('value-cache-size'), 16 * 2 ** 20, 16 * 2 ** 30),
     expiryWindowMs: duration(input('expiry-window')),
     defaultIdentityNamespaces:
       identityNamespaces.value.trim() === '*' ? '*' : namespaceList(identityNamespaces),
@@ -338,6 +345,18 @@ function integer(input: Input, min: number, max: number): number {
     refuse(input, `a whole number from ${min} to ${max}`);
   }
   return number;
+}
+
+const byteUnits: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+
+/** A Kubernetes-style quantity in binary units: `64Mi`, `1Gi`, `65536Ki`. */
+function byteSize(input: Input, min: number, max: number): number {
+  const match = /^(\d{1,12})(Ki|Mi|Gi)?$/.exec(input.value.trim());
+  const bytes = match ? Number(match[1]) * byteUnits[match[2] ?? '']! : NaN;
+  if (!(bytes >= min && bytes <= max)) {
+    refuse(input, 'a size from 16Mi to 16Gi, like 64Mi or 1Gi');
+  }
+  return bytes;
 }
 
 function boolean(input: Input): boolean {

@@ -119,6 +119,7 @@ async function run(
       expiryWindowMs: config.expiryWindowMs,
       defaultRefreshInterval: config.defaultRefreshInterval,
       budget: { requestsPerWindow: config.vaultRequestsPer10s },
+      valueCacheBytes: config.valueCacheBytes,
       log,
       metrics,
       instance: podName,

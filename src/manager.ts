@@ -15,8 +15,10 @@ import { watchServiceAccountsOnTrouble } from './identity/service-account-watch.
 import type { IdentityResolver } from './identity/types.ts';
 import type { VaultBudgetOptions } from './keyvault/budget.ts';
 import { createVaultBudget } from './keyvault/budget.ts';
+import { CertificateConverter } from './keyvault/certificate/index.ts';
 import { VaultError } from './keyvault/errors.ts';
 import { createSecretReader } from './keyvault/secret-reader.ts';
+import { ValueCache } from './keyvault/value-cache.ts';
 import { VaultPool } from './keyvault/vault-pool.ts';
 import { parseAllowedVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
 import { kubeEventRecorder, type EventTarget } from './kube/events.ts';
@@ -40,6 +42,8 @@ export interface ManagerOptions {
   readonly expiryWindowMs: number;
   readonly defaultRefreshInterval: string;
   readonly budget: VaultBudgetOptions;
+  /** Bound of the shared value cache in estimated bytes; default DEFAULT_VALUE_CACHE_BYTES. */
+  readonly valueCacheBytes?: number;
   readonly log: Logger;
   readonly metrics: Metrics;
   /**
@@ -124,7 +128,9 @@ export function startManager(options: ManagerOptions): Manager {
         },
       }),
     enqueue,
+    cache: new ValueCache(options.valueCacheBytes),
     onSweep: (mirror, result) => {
+      metrics.valueCacheBytes.set(pool.cachedBytes);
       if (result instanceof Error) {
         metrics.vaultSweeps.inc({ result: 'error' });
         log.warn({ mirror: mirror.split('|')[1], err: result.message }, 'rotation sweep failed');
@@ -157,6 +163,7 @@ export function startManager(options: ManagerOptions): Manager {
     { log, registry: metrics.registry, events: recorder },
   );
 
+  const certificates = new CertificateConverter();
   const reconciler = new VaultSecretReconciler({
     vaultSecrets: vaultSecrets.store,
     secrets: secrets.store,
@@ -168,6 +175,7 @@ export function startManager(options: ManagerOptions): Manager {
     ),
     events: recorder,
     pool,
+    certificates,
     identities: options.identities,
     vaultUrlOf,
     expiryWindowMs: options.expiryWindowMs,
@@ -204,6 +212,7 @@ export function startManager(options: ManagerOptions): Manager {
       metrics.reconcileTotal.inc({ result: event.result });
       metrics.reconcileDuration.observe(event.durationMs / 1000);
       metrics.workqueueDepth.set(controller.queue.depth);
+      metrics.valueCacheBytes.set(pool.cachedBytes);
       if (event.result === 'error' && !controller.signal.aborted) {
         log.warn(
           { vaultsecret: event.key, retries: event.retries, err: errorMessage(event.error) },
@@ -273,7 +282,12 @@ export function startManager(options: ManagerOptions): Manager {
       // Restarts still owed stay marked on their Secrets for the next leader.
       await restarter.markersWritten();
       pool.stop();
-      await Promise.all([vaultSecrets.stop(), secrets.stop(), serviceAccounts.stop()]);
+      await Promise.all([
+        vaultSecrets.stop(),
+        secrets.stop(),
+        serviceAccounts.stop(),
+        certificates.close(),
+      ]);
     },
     abort(reason) {
       controller.abort(reason);

@@ -1,7 +1,9 @@
 // The per-vault request budget. Key Vault allows 4,000 GET/LIST per vault per 10 s and answers 429
 // beyond that; kvsync spends at most half of it so other clients of the vault keep theirs. A 429
 // pauses that vault alone (Retry-After when given, else Microsoft's 1-2-4-8-16 s), and callers
-// wait in a bounded FIFO queue instead of hammering a vault that already said no.
+// wait in a bounded FIFO queue instead of hammering a vault that already said no. A caller that
+// would wait for a pause longer than a short grace is refused at once (Throttled, with the time
+// left), so a paused vault holds no reconcile worker: the reconcile is requeued for the pause's end.
 import type { AbortSignalLike } from '@azure/abort-controller';
 import { MAX_TIMER_MS, systemTimers, type TimerHandle, type Timers } from '../runtime/timers.ts';
 import { VaultError } from './errors.ts';
@@ -24,6 +26,8 @@ export interface VaultBudgetOptions {
   readonly maxPauseMs?: number;
   /** Longest Retry-After honoured, so one odd header cannot stall a vault for hours. */
   readonly maxRetryAfterMs?: number;
+  /** Longest wait for a pause to end; a longer one is refused as Throttled. Default 2 s. */
+  readonly pauseGraceMs?: number;
   readonly timers?: Timers;
   /** In [0, 1): spreads pauses so replicas and vaults do not resume in lockstep. */
   readonly random?: () => number;
@@ -67,6 +71,7 @@ const DEFAULTS = {
   basePauseMs: 1_000,
   maxPauseMs: 16_000,
   maxRetryAfterMs: 5 * 60_000,
+  pauseGraceMs: 2_000,
 };
 /** Idle vaults are forgotten once this many are tracked. */
 const PRUNE_ABOVE = 1_024;
@@ -81,6 +86,7 @@ export function createVaultBudget(options: VaultBudgetOptions = {}): VaultBudget
   const basePauseMs = options.basePauseMs ?? DEFAULTS.basePauseMs;
   const maxPauseMs = options.maxPauseMs ?? DEFAULTS.maxPauseMs;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs;
+  const pauseGraceMs = options.pauseGraceMs ?? DEFAULTS.pauseGraceMs;
   const timers = options.timers ?? systemTimers;
   const random = options.random ?? Math.random;
   const vaults = new Map<string, VaultState>();
@@ -129,12 +135,27 @@ export function createVaultBudget(options: VaultBudgetOptions = {}): VaultBudget
     }
   };
 
+  /** Refuses every waiter when the vault's pause outlasts the grace: none may hold a worker. */
+  const refuseWaiters = (state: VaultState, now: number): void => {
+    if (state.pauseUntil - now <= pauseGraceMs) return;
+    const waiters = state.waiters.splice(0);
+    if (state.timer !== undefined) timers.clearTimeout(state.timer);
+    state.timer = undefined;
+    for (const waiter of waiters) {
+      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.reject(pausedError(state.host, state.pauseUntil - now));
+    }
+  };
+
   const acquire = (host: string, signal?: AbortSignalLike): Promise<void> => {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const state = stateOf(host);
     const now = timers.now();
     if (state.waiters.length === 0 && now >= state.pauseUntil && state.bucket.tryTake(now)) {
       return Promise.resolve();
+    }
+    if (state.pauseUntil - now > pauseGraceMs) {
+      return Promise.reject(pausedError(host, state.pauseUntil - now));
     }
     if (state.waiters.length >= maxWaiters) {
       return Promise.reject(
@@ -183,6 +204,7 @@ export function createVaultBudget(options: VaultBudgetOptions = {}): VaultBudget
     }
     state.pauseUntil = Math.max(state.pauseUntil, now + pauseMs);
     state.bucket.drainUntil(state.pauseUntil);
+    refuseWaiters(state, now);
     if (state.waiters.length > 0) pump(state);
     return state.pauseUntil - now;
   };
@@ -198,6 +220,15 @@ export function createVaultBudget(options: VaultBudgetOptions = {}): VaultBudget
   };
 
   return { acquire, throttled, succeeded, pausedUntil };
+}
+
+function pausedError(host: string, leftMs: number): VaultError {
+  return new VaultError(
+    'Throttled',
+    `Key Vault throttled ${host} (429); kvsync pauses it for ${Math.ceil(leftMs / 1000)} s more ` +
+      'and looks again then',
+    { retryAfterMs: leftMs },
+  );
 }
 
 /** The signal's reason as an Error (an AbortError when the reason is not one). */

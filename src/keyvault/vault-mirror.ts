@@ -312,7 +312,7 @@ export class VaultMirror {
     const epoch = this.epochOf(name);
     const value = await this.reader.getSecret(name);
     const { properties } = value;
-    this.cache.set(this.valueKey(name, properties.version), value);
+    this.cache.set(this.valueKey(name, properties.version), value, `${this.key}|${name}`);
     // An invalidation of this name during the read may announce a newer version than the one
     // just read. (Events for other names do not matter: under a stream of events they would
     // leave most reads unrecorded, and each read would be repeated by the next reader.)

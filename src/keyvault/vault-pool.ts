@@ -160,6 +160,18 @@ export class VaultPool {
     return this.entries.size;
   }
 
+  /** Estimated bytes of the shared value cache. */
+  get cachedBytes(): number {
+    return this.cache.bytes;
+  }
+
+  /** Milliseconds until the mirror's next sweep, when one is scheduled (not while one runs). */
+  nextSweepInMs(mirrorKey: string): number | undefined {
+    const dueAt = this.entries.get(mirrorKey)?.dueAt;
+    if (dueAt === undefined || !Number.isFinite(dueAt)) return undefined;
+    return Math.max(0, dueAt - this.clock.now());
+  }
+
   /**
    * Arms the next sweep: after a sweep (`sweptFrom`: when it started, so long sweeps do not
    * stretch the cycle), or earlier when a user now asks for a shorter interval. A registration

@@ -41,6 +41,8 @@ export interface Metrics {
   readonly objectExpiry: Gauge<'namespace' | 'name' | 'object' | 'kind'>;
   readonly lastSync: Gauge<'namespace' | 'name'>;
   readonly workqueueDepth: Gauge;
+  /** Estimated bytes of the shared value cache (bounded by --value-cache-size). */
+  readonly valueCacheBytes: Gauge;
   readonly vaultSecretReady: Gauge<'namespace' | 'name'>;
   readonly kubeWrites: Counter<'resource' | 'verb'>;
   readonly tokenRequests: Counter<'kind'>;
@@ -143,6 +145,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     workqueueDepth: new Gauge({
       name: 'kvsync_workqueue_depth',
       help: 'VaultSecrets waiting to be reconciled',
+      registers,
+    }),
+    valueCacheBytes: new Gauge({
+      name: 'kvsync_value_cache_bytes',
+      help: 'Estimated memory of cached Key Vault values (bounded by --value-cache-size)',
       registers,
     }),
     vaultSecretReady,

@@ -1,35 +1,46 @@
 // A bounded map that forgets the least recently used entry: caches of credentials, tokens and
-// values must not grow without end in a cluster with many namespaces and objects.
+// values must not grow without end in a cluster with many namespaces and objects. The bound is
+// a number of entries, or a total weight (e.g. bytes) when a weigher is given.
 
 export class LruCache<K, V> {
   readonly #max: number;
-  readonly #entries = new Map<K, V>();
+  readonly #weigh: (value: V) => number;
+  readonly #entries = new Map<K, { value: V; weight: number }>();
+  #weight = 0;
 
-  constructor(max: number) {
+  constructor(max: number, weigh: (value: V) => number = () => 1) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`LRU size must be >= 1: ${max}`);
     this.#max = max;
+    this.#weigh = weigh;
   }
 
   get size(): number {
     return this.#entries.size;
   }
 
-  get(key: K): V | undefined {
-    const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
-    // Map keeps insertion order: re-inserting makes this the most recently used.
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    return value;
+  /** The entries' total weight: their count without a weigher. */
+  get weight(): number {
+    return this.#weight;
   }
 
-  set(key: K, value: V): void {
+  get(key: K): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    // Map keeps insertion order: re-inserting makes this the most recently used.
     this.#entries.delete(key);
-    this.#entries.set(key, value);
-    while (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  /** An entry heavier than the whole bound is not kept. */
+  set(key: K, value: V): void {
+    this.delete(key);
+    const weight = this.#weigh(value);
+    this.#entries.set(key, { value, weight });
+    this.#weight += weight;
+    for (let oldest = this.oldestKey(); this.#weight > this.#max; oldest = this.oldestKey()) {
+      if (oldest === undefined) break;
+      this.delete(oldest);
     }
   }
 
@@ -38,8 +49,21 @@ export class LruCache<K, V> {
     return [...this.#entries.keys()];
   }
 
+  has(key: K): boolean {
+    return this.#entries.has(key);
+  }
+
+  /** The least recently used key, if any. */
+  oldestKey(): K | undefined {
+    const oldest = this.#entries.keys().next();
+    return oldest.done ? undefined : oldest.value;
+  }
+
   delete(key: K): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
     this.#entries.delete(key);
+    this.#weight -= entry.weight;
   }
 
   /** The cached value, or a new one made by `make` (and cached). */

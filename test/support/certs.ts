@@ -361,6 +361,12 @@ export interface PfxOptions {
   readonly keyPosition?: 'first' | 'last';
   /** Leave the private key out (a non-exportable certificate). */
   readonly withoutKey?: boolean;
+  /** Key-derivation iterations of the bags (aes only). Default 2,048, OpenSSL's. */
+  readonly iterations?: number;
+  /** The shrouded key bag this many times (aes only), as a hostile file would. Default 1. */
+  readonly keyCopies?: number;
+  /** PBKDF2's HMAC hash (aes only). Default SHA-256; SHA-1 costs more per iteration. */
+  readonly prf?: 'SHA-1' | 'SHA-256';
 }
 
 export async function toPfx(chain: TestChain, options: PfxOptions = {}): Promise<Buffer> {
@@ -371,12 +377,12 @@ export async function toPfx(chain: TestChain, options: PfxOptions = {}): Promise
   const encryption = options.encryption ?? 'aes';
   const password = options.password ?? '';
   if (encryption === 'aes')
-    return pkijsPfx(
-      certs,
-      options.withoutKey ? undefined : chain.leafKey,
-      password,
-      options.keyPosition ?? 'first',
-    );
+    return pkijsPfx(certs, options.withoutKey ? undefined : chain.leafKey, password, {
+      keyPosition: options.keyPosition ?? 'first',
+      iterations: options.iterations ?? 2048,
+      keyCopies: options.keyCopies ?? 1,
+      prf: options.prf ?? 'SHA-256',
+    });
   return opensslPfx(certs, options.withoutKey ? undefined : chain.leafKeyPem, password, encryption);
 }
 
@@ -389,14 +395,20 @@ async function pkijsPfx(
   certs: readonly TestCert[],
   key: TestKey | undefined,
   password: string,
-  keyPosition: 'first' | 'last',
+  layout: {
+    keyPosition: 'first' | 'last';
+    iterations: number;
+    keyCopies: number;
+    prf: 'SHA-1' | 'SHA-256';
+  },
 ): Promise<Buffer> {
+  const { keyPosition, iterations, keyCopies, prf } = layout;
   const passwordBytes = new TextEncoder().encode(password).buffer;
   const encryption = {
     password: passwordBytes,
     contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 },
-    hmacHashAlgorithm: 'SHA-256',
-    iterationCount: 2048,
+    hmacHashAlgorithm: prf,
+    iterationCount: iterations,
   };
   const certContents = new pkijs.SafeContents({
     safeBags: certs.map(
@@ -416,8 +428,10 @@ async function pkijsPfx(
       parsedValue: pkijs.PrivateKeyInfo.fromBER(key.pkcs8Der),
     });
     await shrouded.makeInternalValues(encryption);
+    // Copies share one encryption (salt and all): made once, each costs a reader a derivation.
+    const bag = new pkijs.SafeBag({ bagId: '1.2.840.113549.1.12.10.1.2', bagValue: shrouded });
     const keyContents = new pkijs.SafeContents({
-      safeBags: [new pkijs.SafeBag({ bagId: '1.2.840.113549.1.12.10.1.2', bagValue: shrouded })],
+      safeBags: Array.from({ length: keyCopies }, () => bag),
     });
     const entry = { privacyMode: 0, value: keyContents };
     if (keyPosition === 'first') {

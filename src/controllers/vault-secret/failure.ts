@@ -27,6 +27,8 @@ export interface Failure {
 }
 
 const slowRetryMs = 60_000;
+/** The per-key backoff's cap (5 min), and the longest pause a vault's budget honours. */
+const maxRetryAfterMs = 5 * 60_000;
 
 const vaultReasons: Record<VaultError['kind'], { reason: Reason; retry: Retry }> = {
   NotFound: { reason: Reason.ObjectNotFound, retry: { kind: 'after', ms: slowRetryMs } },
@@ -56,7 +58,17 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
   }
   if (error instanceof VaultError) {
     const { reason, retry } = vaultReasons[error.kind];
-    return { reason, message: error.message, retry };
+    // A paused vault (or a failing sweep) says when to look again: retrying sooner cannot help.
+    // Capped like the backoff, so one odd Retry-After cannot park a VaultSecret for hours.
+    const after = error.retryAfterMs;
+    return {
+      reason,
+      message: error.message,
+      retry:
+        retry.kind === 'backoff' && after !== undefined
+          ? { kind: 'after', ms: Math.min(after, maxRetryAfterMs) }
+          : retry,
+    };
   }
   if (error instanceof IdentityPausedError) {
     // Said as when Entra ID refused; looked at again when the pause ends, or within a minute,

@@ -14,6 +14,8 @@ import {
   targetSecretName,
 } from '../../api/vault-secret.ts';
 import type { IdentityResolver } from '../../identity/types.ts';
+import type { CertificateConverter, TlsMaterial } from '../../keyvault/certificate/index.ts';
+import { CertificateError } from '../../keyvault/certificate/index.ts';
 import { VaultError } from '../../keyvault/errors.ts';
 import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
 import type { VaultPool } from '../../keyvault/vault-pool.ts';
@@ -53,6 +55,7 @@ export interface ReconcilerDeps {
   readonly statusWriter: StatusWriter;
   readonly events: EventRecorder;
   readonly pool: VaultPool;
+  readonly certificates: Pick<CertificateConverter, 'convert'>;
   readonly identities: IdentityResolver;
   /** Validates `spec.vault.url` and returns its normalised form; throws InvalidSpecError. */
   readonly vaultUrlOf: (url: string) => string;
@@ -80,6 +83,11 @@ export interface DataChange {
   /** Same objects, versions and spec as the last sync: someone edited the Secret, kvsync undid it. */
   readonly driftRepair: boolean;
 }
+
+/** After the next sweep is due, time for it to finish before a stale VaultSecret looks again. */
+const staleRetryMarginMs = 1_000;
+/** While a sweep runs its successor is not scheduled yet; its recovery enqueues anyway. */
+const slowRetryMs = 60_000;
 
 /** Listings older than this are refreshed when a VaultSecret is seen for the first time. */
 const firstSightListingMaxAgeMs = 30_000;
@@ -194,12 +202,13 @@ export class VaultSecretReconciler {
       this.forceSyncsHandled.set(key, forceSync);
     }
     const values = await this.fetchAll(mirror, reads);
+    const certificates = await this.convertCertificates(mirror, plan, values);
     signal.throwIfAborted();
     const refreshedAt = new Date(
       mirror.confirmedAt(latest, found.size > 0) ?? this.now().getTime(),
     );
 
-    const { data, objects } = buildSecretData({ plan, values, found });
+    const { data, objects } = buildSecretData({ plan, values, found, certificates });
     const typeProblem = checkSecretType(vaultSecret.spec.target?.type ?? 'Opaque', data);
     if (typeProblem) throw new ContentError('InvalidContent', typeProblem.message);
     if (data.size === 0) {
@@ -220,11 +229,17 @@ export class VaultSecretReconciler {
     }
     const stale = mirror.sweepFailure;
     if (stale) {
-      // The Secret holds the last values read; say that they could not be re-validated.
+      // The Secret holds the last values read; say that they could not be re-validated. Nothing
+      // changes before the next sweep (whose recovery enqueues every user): look again after it.
       throw new VaultError(
         stale.error.kind,
         `could not check the vault for new versions since ${stale.since.toISOString()}: ${stale.error.message}`,
-        { cause: stale.error },
+        {
+          cause: stale.error,
+          retryAfterMs:
+            (this.deps.pool.nextSweepInMs(mirror.key) ?? (refreshMs || slowRetryMs)) +
+            staleRetryMarginMs,
+        },
       );
     }
     return { objects, data, changed, refreshedAt };
@@ -285,6 +300,34 @@ export class VaultSecretReconciler {
     });
     if (failures.length > 0) throw firstVaultFailure(failures);
     return values;
+  }
+
+  /** Off the event loop and once per version (see CertificateConverter). */
+  private async convertCertificates(
+    mirror: VaultMirror,
+    plan: SyncPlan,
+    values: ReadonlyMap<string, SecretValue>,
+  ): Promise<Map<number, TlsMaterial | CertificateError>> {
+    const converted = new Map<number, TlsMaterial | CertificateError>();
+    const conversions = plan.sources.map(async (source, index) => {
+      if (source.type !== 'certificate') return;
+      const value = values.get(readId(source.read));
+      if (!value) return;
+      const { output } = source;
+      try {
+        const tls = await this.deps.certificates.convert(
+          { mirror: mirror.key, name: source.read.name, version: value.properties.version },
+          { value: value.value, contentType: value.properties.contentType },
+          { includeRoot: output.includeRoot, keyFormat: output.keyFormat, format: output.format },
+        );
+        converted.set(index, tls);
+      } catch (error) {
+        if (!(error instanceof CertificateError)) throw error;
+        converted.set(index, error);
+      }
+    });
+    await Promise.all(conversions);
+    return converted;
   }
 
   /** Whether the Secret was created, its data changed, or neither. */

@@ -2,10 +2,10 @@
 // object and what to fix, never a value.
 import type { Reason } from '../../api/reasons.ts';
 import { isSecretKey, rewriteKey } from '../../api/vault-secret.ts';
-import { certificateToTls } from '../../keyvault/certificate/index.ts';
+import type { TlsMaterial } from '../../keyvault/certificate/index.ts';
 import { CertificateError } from '../../keyvault/certificate/errors.ts';
 import type { ObjectProperties, SecretValue } from '../../keyvault/types.ts';
-import type { CertificateOutput, ObjectRead, SyncPlan } from './plan.ts';
+import type { ObjectRead, SyncPlan } from './plan.ts';
 import { readId } from './plan.ts';
 import { renderTemplate, TemplateError } from './template.ts';
 
@@ -41,6 +41,8 @@ export interface BuildInput {
   readonly values: ReadonlyMap<string, SecretValue>;
   /** The listing matches of each `find` source, by its index in plan.sources. */
   readonly found: ReadonlyMap<number, readonly ObjectProperties[]>;
+  /** The conversion of each `certificate` source, by its index in plan.sources. */
+  readonly certificates: ReadonlyMap<number, TlsMaterial | CertificateError>;
 }
 
 export interface BuiltData {
@@ -48,7 +50,7 @@ export interface BuiltData {
   readonly objects: SyncedObject[];
 }
 
-export function buildSecretData({ plan, values, found }: BuildInput): BuiltData {
+export function buildSecretData({ plan, values, found, certificates }: BuildInput): BuiltData {
   const data = new Map<string, Buffer>();
   const explicit = new Set<string>();
   const objects = new Map<string, SyncedObject>();
@@ -96,7 +98,7 @@ export function buildSecretData({ plan, values, found }: BuildInput): BuiltData 
       case 'certificate': {
         const value = valueOf(source.read);
         const { output } = source;
-        const tls = convertCertificate(value, source.read.name, output);
+        const tls = converted(certificates.get(index), source.read.name);
         record(source.read, value, tls.leaf.notAfter);
         if (output.format === 'pfx') {
           put(output.certificateKey, tls.pfx ?? Buffer.alloc(0), true, source.read.name);
@@ -150,18 +152,12 @@ function applyTemplates(templates: ReadonlyMap<string, string>, data: Map<string
   }
 }
 
-function convertCertificate(value: SecretValue, name: string, output: CertificateOutput) {
-  try {
-    return certificateToTls(
-      { value: value.value, contentType: value.properties.contentType },
-      { includeRoot: output.includeRoot, keyFormat: output.keyFormat, format: output.format },
-    );
-  } catch (error) {
-    if (error instanceof CertificateError) {
-      throw new ContentError('CertificateError', `certificate ${name}: ${error.message}`, name);
-    }
-    throw error;
+function converted(tls: TlsMaterial | CertificateError | undefined, name: string): TlsMaterial {
+  if (tls instanceof CertificateError) {
+    throw new ContentError('CertificateError', `certificate ${name}: ${tls.message}`, name);
   }
+  if (!tls) throw new Error(`internal: certificate ${name} was not converted`);
+  return tls;
 }
 
 function parseJsonObject(text: string, objectName: string): Record<string, unknown> {

@@ -5,6 +5,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { CertificateError } from './errors.ts';
 import { looksLikePem, parsePemBlocks, type PemBlock } from './pem.ts';
 import { readPkcs12 } from './pkcs12-read.ts';
+import type { WorkBudget } from './work-budget.ts';
 
 export interface BackingSecret {
   readonly value: string;
@@ -19,7 +20,9 @@ export interface BackingContents {
   readonly pfx: Buffer | undefined;
 }
 
-const BASE64 = /^[A-Za-z0-9+/\s]+={0,2}\s*$/;
+// Whitespace is removed first (linear), so the test itself cannot backtrack: the character
+// class and the padding share no character.
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 const PEM_KEY_TYPES: Readonly<Record<string, 'pkcs8' | 'pkcs1' | 'sec1'>> = {
   'PRIVATE KEY': 'pkcs8',
@@ -57,7 +60,7 @@ function passwordProtectedPem(): CertificateError {
   );
 }
 
-function readPem(text: string): BackingContents {
+function readPem(text: string, budget: WorkBudget): BackingContents {
   let blocks: PemBlock[];
   try {
     blocks = parsePemBlocks(text);
@@ -70,6 +73,7 @@ function readPem(text: string): BackingContents {
   const certificates: X509Certificate[] = [];
   const privateKeys: KeyObject[] = [];
   for (const block of blocks) {
+    budget.item();
     if (block.type === 'CERTIFICATE' || block.type === 'X509 CERTIFICATE') {
       certificates.push(certificateFrom(block.der, 'PEM'));
       continue;
@@ -83,8 +87,8 @@ function readPem(text: string): BackingContents {
   return { format: 'pem', certificates, privateKeys, pfx: undefined };
 }
 
-function readPfx(der: Buffer): BackingContents {
-  const contents = readPkcs12(der);
+function readPfx(der: Buffer, budget: WorkBudget): BackingContents {
+  const contents = readPkcs12(der, budget);
   return {
     format: 'pfx',
     certificates: contents.certificates.map((c) => certificateFrom(c, 'PFX')),
@@ -93,12 +97,13 @@ function readPfx(der: Buffer): BackingContents {
   };
 }
 
-export function readBackingSecret(backing: BackingSecret): BackingContents {
+export function readBackingSecret(backing: BackingSecret, budget: WorkBudget): BackingContents {
   const contentType = backing.contentType?.split(';')[0]?.trim().toLowerCase() || '(none)';
-  if (looksLikePem(backing.value)) return readPem(backing.value);
+  if (looksLikePem(backing.value)) return readPem(backing.value, budget);
+  const base64 = backing.value.replace(/\s+/g, '');
   // A DER SEQUENCE in base64 starts with "M" ("MII..." for anything of PFX size).
-  if (BASE64.test(backing.value) && backing.value.trimStart().startsWith('M')) {
-    return readPfx(Buffer.from(backing.value.replace(/\s+/g, ''), 'base64'));
+  if (BASE64.test(base64) && base64.startsWith('M')) {
+    return readPfx(Buffer.from(base64, 'base64'), budget);
   }
   throw new CertificateError(
     'Malformed',

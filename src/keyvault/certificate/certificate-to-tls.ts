@@ -12,6 +12,7 @@ import {
   keyBelongsTo,
   type KeyFormat,
 } from './private-key.ts';
+import { DEFAULT_WORK_LIMITS, WorkBudget, type WorkLimits } from './work-budget.ts';
 
 export interface TlsOptions {
   /** Append the self-signed root to tls.crt. Default false: clients must already trust it. */
@@ -90,9 +91,13 @@ function pem(certificates: readonly X509Certificate[]): string {
  * Converts a certificate's backing secret (PEM or base64 PFX with an empty password, in any
  * certificate order) into TLS material. Throws CertificateError with a message for the user.
  */
-export function certificateToTls(backing: BackingSecret, options: TlsOptions = {}): TlsMaterial {
+export function certificateToTls(
+  backing: BackingSecret,
+  options: TlsOptions = {},
+  limits: WorkLimits = DEFAULT_WORK_LIMITS,
+): TlsMaterial {
   const keyFormat = options.keyFormat ?? 'pkcs8';
-  const contents = readBackingSecret(backing);
+  const contents = readBackingSecret(backing, new WorkBudget(limits));
   if (contents.certificates.length === 0) {
     throw new CertificateError(
       'Malformed',

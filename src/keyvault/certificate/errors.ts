@@ -7,6 +7,7 @@ export type CertificateErrorCode =
   | 'BrokenChain' // certificates are present that should connect to the leaf but do not
   | 'UnsupportedKeyType' // not RSA or EC on a TLS curve, or pkcs1 requested for a non-RSA key
   | 'KeyMismatch' // the private key belongs to none of the certificates
+  | 'TooMuchWork' // more bags or key-derivation work than one certificate may cost
   | 'Malformed'; // neither PEM nor PKCS#12, or damaged content
 
 export class CertificateError extends Error {

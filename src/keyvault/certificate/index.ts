@@ -1,5 +1,7 @@
 // Certificate conversion: the only entry points the rest of kvsync uses.
 export { certificateToTls } from './certificate-to-tls.ts';
+export { CertificateConverter } from './converter.ts';
+export type { CertificateConverterOptions, ConversionKey } from './converter.ts';
 export type { LeafInfo, TlsMaterial, TlsOptions } from './certificate-to-tls.ts';
 export type { BackingSecret } from './backing-secret.ts';
 export { CertificateError } from './errors.ts';

@@ -9,10 +9,11 @@ import { PBES2Params, PBKDF2Params } from 'pkijs';
 import { PBES2_CIPHERS, PBKDF2_PRFS, PKCS12_PBE, OID } from './pkcs12-oids.ts';
 import { pkcs12Kdf } from './pkcs12-kdf.ts';
 import { rc2CbcDecrypt } from './rc2.ts';
+import type { WorkBudget } from './work-budget.ts';
 
-// A file from a vault is untrusted input and decryption blocks the event loop, so iteration
-// counts are capped: real files use 2,000 (Windows), 2,048 (OpenSSL) or 10,000 (Java). The caps
-// bound one derivation to roughly 0.3 s: PBKDF2 is native, the PKCS#12 KDF is a JavaScript loop.
+// A file from a vault is untrusted input, so iteration counts are capped: real files use 2,000
+// (Windows), 2,048 (OpenSSL) or 10,000 (Java). The caps bound one derivation to roughly 0.3 s
+// (PBKDF2 is native, the PKCS#12 KDF a JavaScript loop); the WorkBudget bounds the whole file.
 export const MAX_PBKDF2_ITERATIONS = 600_000;
 export const MAX_PKCS12_KDF_ITERATIONS = 100_000;
 
@@ -37,6 +38,15 @@ export function checkIterations(iterations: number, max: number): void {
   }
 }
 
+/** Output bytes of each PBKDF2 pseudo-random function: a derivation costs one run per block. */
+const HASH_BYTES: Readonly<Record<string, number>> = {
+  sha1: 20,
+  sha224: 28,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+};
+
 function octets(value: unknown): Buffer {
   if (!(value instanceof asn1js.OctetString)) throw new Error('expected an OCTET STRING');
   return Buffer.from(value.getValue());
@@ -47,6 +57,7 @@ function decryptPkcs12Pbe(
   params: unknown,
   data: Uint8Array,
   password: Password,
+  budget: WorkBudget,
 ): Buffer {
   // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
   if (!(params instanceof asn1js.Sequence)) throw new Error('bad PKCS#12 PBE parameters');
@@ -55,6 +66,8 @@ function decryptPkcs12Pbe(
   const iterations = count.valueBlock.valueDec;
   checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS);
   const saltBytes = octets(salt);
+  // Key and IV: SHA-1 gives 20 bytes per block.
+  budget.derive('pkcs12', iterations, Math.ceil(scheme.keyLength / 20) + 1);
   const key = pkcs12Kdf('sha1', password.bmp, saltBytes, iterations, 1, scheme.keyLength);
   const iv = pkcs12Kdf('sha1', password.bmp, saltBytes, iterations, 2, 8);
   if (scheme.cipher === 'rc2') return rc2CbcDecrypt(key, scheme.keyLength * 8, iv, data);
@@ -62,7 +75,12 @@ function decryptPkcs12Pbe(
   return Buffer.concat([decipher.update(data), decipher.final()]);
 }
 
-function decryptPbes2(params: unknown, data: Uint8Array, password: Password): Buffer {
+function decryptPbes2(
+  params: unknown,
+  data: Uint8Array,
+  password: Password,
+  budget: WorkBudget,
+): Buffer {
   if (!(params instanceof asn1js.Sequence)) throw new Error('bad PBES2 parameters');
   const pbes2 = new PBES2Params({ schema: params });
   if (pbes2.keyDerivationFunc.algorithmId !== OID.pbkdf2) {
@@ -83,6 +101,11 @@ function decryptPbes2(params: unknown, data: Uint8Array, password: Password): Bu
   checkIterations(kdf.iterationCount, MAX_PBKDF2_ITERATIONS);
   const salt = octets(kdf.salt);
   const iv = octets(pbes2.encryptionScheme.algorithmParams);
+  budget.derive(
+    'pbkdf2',
+    kdf.iterationCount,
+    Math.ceil(cipher.keyLength / (HASH_BYTES[prf] ?? 20)),
+  );
   const key = pbkdf2Sync(password.utf8, salt, kdf.iterationCount, cipher.keyLength, prf);
   const decipher = createDecipheriv(cipher.cipher, key, iv);
   return Buffer.concat([decipher.update(data), decipher.final()]);
@@ -93,11 +116,12 @@ export function decryptWithPassword(
   algorithm: AlgorithmIdentifier,
   data: Uint8Array,
   password: Password,
+  budget: WorkBudget,
 ): Buffer {
   if (algorithm.algorithmId === OID.pbes2) {
-    return decryptPbes2(algorithm.algorithmParams, data, password);
+    return decryptPbes2(algorithm.algorithmParams, data, password, budget);
   }
   const legacy = PKCS12_PBE[algorithm.algorithmId];
-  if (legacy) return decryptPkcs12Pbe(legacy, algorithm.algorithmParams, data, password);
+  if (legacy) return decryptPkcs12Pbe(legacy, algorithm.algorithmParams, data, password, budget);
   throw new UnsupportedAlgorithmError(`encryption ${algorithm.algorithmId} is not supported`);
 }

@@ -25,6 +25,7 @@ import {
 } from './pkcs12-decrypt.ts';
 import { pkcs12Kdf } from './pkcs12-kdf.ts';
 import { DIGESTS, OID } from './pkcs12-oids.ts';
+import type { WorkBudget } from './work-budget.ts';
 
 export interface Pkcs12Contents {
   /** DER certificates in file order. */
@@ -62,7 +63,7 @@ function octets(value: unknown, what: string): Buffer {
   return Buffer.from(value.getValue());
 }
 
-function macMatches(pfx: PFX, content: Buffer, password: Password): boolean {
+function macMatches(pfx: PFX, content: Buffer, password: Password, budget: WorkBudget): boolean {
   const macData = pfx.macData;
   if (!macData) return true;
   const algorithm = macData.mac.digestAlgorithm.algorithmId;
@@ -76,6 +77,7 @@ function macMatches(pfx: PFX, content: Buffer, password: Password): boolean {
   const expected = Buffer.from(macData.mac.digest.getValue());
   const salt = Buffer.from(macData.macSalt.getValue());
   const size = createHmac(hash, '').digest().length;
+  budget.derive('pkcs12', iterations, 1);
   const key = pkcs12Kdf(hash, password.bmp, salt, iterations, 3, size);
   const actual = createHmac(hash, key).update(content).digest();
   return actual.length === expected.length && timingSafeEqual(actual, expected);
@@ -92,6 +94,7 @@ function decrypt(
       const parsed = asn1js.fromBER(plain);
       if (parsed.offset !== -1) return parsed.result;
     } catch (error) {
+      if (error instanceof CertificateError) throw error;
       if (error instanceof UnsupportedAlgorithmError) {
         throw malformed(`is encrypted in a way kvsync does not support (${error.message})`);
       }
@@ -107,8 +110,10 @@ function collectBags(
   bags: readonly SafeBag[],
   passwords: readonly Password[],
   out: Pkcs12Contents,
+  budget: WorkBudget,
 ): void {
   for (const bag of bags) {
+    budget.item();
     const value: unknown = bag.bagValue;
     if (value instanceof CertBag) {
       if (value.certId !== OID.x509Certificate) continue;
@@ -118,18 +123,22 @@ function collectBags(
     } else if (value instanceof PKCS8ShroudedKeyBag) {
       const encrypted = octets(value.encryptedData, 'shrouded key bag');
       const keyInfo = decrypt(
-        (password) => decryptWithPassword(value.encryptionAlgorithm, encrypted, password),
+        (password) => decryptWithPassword(value.encryptionAlgorithm, encrypted, password, budget),
         passwords,
       );
       out.privateKeys.push(Buffer.from(keyInfo.toBER(false)));
     } else if (value instanceof SafeContents) {
-      collectBags(value.safeBags, passwords, out);
+      collectBags(value.safeBags, passwords, out, budget);
     }
     // CRL and secret bags carry nothing a TLS Secret needs.
   }
 }
 
-function safeContentsOf(info: ContentInfo, passwords: readonly Password[]): SafeContents {
+function safeContentsOf(
+  info: ContentInfo,
+  passwords: readonly Password[],
+  budget: WorkBudget,
+): SafeContents {
   switch (info.contentType) {
     case OID.data:
       return new SafeContents({ schema: parseDer(octets(info.content, 'content'), 'content') });
@@ -138,7 +147,7 @@ function safeContentsOf(info: ContentInfo, passwords: readonly Password[]): Safe
       const eci = encrypted.encryptedContentInfo;
       const data = Buffer.from(eci.getEncryptedContent());
       const schema = decrypt(
-        (password) => decryptWithPassword(eci.contentEncryptionAlgorithm, data, password),
+        (password) => decryptWithPassword(eci.contentEncryptionAlgorithm, data, password, budget),
         passwords,
       );
       return new SafeContents({ schema });
@@ -151,7 +160,7 @@ function safeContentsOf(info: ContentInfo, passwords: readonly Password[]): Safe
 }
 
 /** Certificates and keys of a PFX that uses an empty password. Throws CertificateError. */
-export function readPkcs12(der: Uint8Array): Pkcs12Contents {
+export function readPkcs12(der: Uint8Array, budget: WorkBudget): Pkcs12Contents {
   let pfx: PFX;
   let authSafe: AuthenticatedSafe;
   let content: Buffer;
@@ -166,11 +175,12 @@ export function readPkcs12(der: Uint8Array): Pkcs12Contents {
     if (error instanceof CertificateError) throw error;
     throw malformed('is not a valid PKCS#12 file');
   }
-  const passwords = macPasswords(pfx, content);
+  const passwords = macPasswords(pfx, content, budget);
   const out: Pkcs12Contents = { certificates: [], privateKeys: [] };
   try {
     for (const info of authSafe.safeContents) {
-      collectBags(safeContentsOf(info, passwords).safeBags, passwords, out);
+      budget.item();
+      collectBags(safeContentsOf(info, passwords, budget).safeBags, passwords, out, budget);
     }
   } catch (error) {
     if (error instanceof CertificateError) throw error;
@@ -179,10 +189,12 @@ export function readPkcs12(der: Uint8Array): Pkcs12Contents {
   return out;
 }
 
-function macPasswords(pfx: PFX, content: Buffer): readonly Password[] {
+function macPasswords(pfx: PFX, content: Buffer, budget: WorkBudget): readonly Password[] {
   if (!pfx.macData) return EMPTY_PASSWORDS;
   try {
-    const matching = EMPTY_PASSWORDS.filter((password) => macMatches(pfx, content, password));
+    const matching = EMPTY_PASSWORDS.filter((password) =>
+      macMatches(pfx, content, password, budget),
+    );
     if (matching.length > 0) return matching;
   } catch (error) {
     if (error instanceof CertificateError) throw error;

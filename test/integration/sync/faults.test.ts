@@ -18,6 +18,7 @@ const seeded = {
   after: 'faults-after-value-22bb',
   throttled: 'faults-throttled-value-33cc',
   calm: 'faults-calm-value-44dd',
+  stale: 'faults-stale-value-55ee',
 };
 
 describe('Key Vault failures', () => {
@@ -25,13 +26,16 @@ describe('Key Vault failures', () => {
   let flaky: FakeVault;
   let busy: FakeVault;
   let calm: FakeVault;
+  let stale: FakeVault;
 
   beforeAll(async () => {
     env = await startSyncEnvironment(inject('controlPlane'), { prefix: 'faults' });
     flaky = env.azure.keyVault.createVault('faults-flaky');
     busy = env.azure.keyVault.createVault('faults-busy');
     calm = env.azure.keyVault.createVault('faults-calm');
-    for (const vault of [flaky, busy, calm]) vault.grant(env.clientId);
+    stale = env.azure.keyVault.createVault('faults-stale');
+    for (const vault of [flaky, busy, calm, stale]) vault.grant(env.clientId);
+    stale.setSecret('api-key', seeded.stale);
     flaky.setSecret('api-key', seeded.before);
     busy.setSecret('api-key', seeded.throttled);
     calm.setSecret('api-key', seeded.calm);
@@ -115,6 +119,50 @@ describe('Key Vault failures', () => {
     expect(decoded(await readSecret(env.kc, env.namespace, 'busy'))).toEqual({
       'api-key': seeded.throttled,
     });
+  });
+
+  it('after two failed sweeps, looks again after the next sweep instead of retrying from 5 ms', async () => {
+    await applyVaultSecret(env.kc, env.namespace, 'stale', {
+      vault: { url: env.azure.vaultUrl('faults-stale') },
+      refreshInterval: '10s',
+      data: [{ key: 'api-key', secret: { name: 'api-key' } }],
+    });
+    await waitForReady(env.kc, env.namespace, 'stale', { status: 'True' });
+    stale.faults.inject({ kind: 'status', status: 503 });
+    const failing = await waitForReady(
+      env.kc,
+      env.namespace,
+      'stale',
+      { status: 'False', reason: 'VaultError' },
+      60_000,
+    );
+    expect(failing.status?.conditions?.[0]?.message).toMatch(/could not check the vault/);
+
+    // Reconciles of this VaultSecret until the next failed sweep: nothing can succeed before a
+    // sweep does, so at most the one the sweep's schedule asks for (a hot retry makes ~10).
+    const failedReconciles = () =>
+      env.logs.lines.filter(
+        (line) =>
+          line.includes(`"vaultsecret":"${env.namespace}/stale"`) &&
+          line.includes('"msg":"sync failed'),
+      ).length;
+    const before = failedReconciles();
+    const sweepErrors = await metricValue(env.metrics, 'kvsync_vault_sweeps_total', {
+      result: 'error',
+    });
+    await waitFor(
+      async () =>
+        (await metricValue(env.metrics, 'kvsync_vault_sweeps_total', { result: 'error' })) >
+        sweepErrors,
+      { description: 'the next failed sweep', timeoutMs: 40_000 },
+    );
+    expect(failedReconciles() - before).toBeLessThanOrEqual(2);
+    expect(decoded(await readSecret(env.kc, env.namespace, 'stale'))).toEqual({
+      'api-key': seeded.stale,
+    });
+
+    stale.faults.clear();
+    await waitForReady(env.kc, env.namespace, 'stale', { status: 'True' }, 60_000);
   });
 
   it('never writes a secret value into logs', () => {

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       workers: 4,
       defaultRefreshInterval: '1h',
       vaultRequestsPer10s: 2000,
+      valueCacheBytes: 64 * 2 ** 20,
       expiryWindowMs: 30 * 24 * 3_600_000,
       defaultIdentityNamespaces: '*',
       extraVaultSuffixes: [],
@@ -62,6 +63,8 @@ describe('loadConfig', () => {
     ['default-refresh-interval', '1h30m', { defaultRefreshInterval: '1h30m' }],
     ['default-refresh-interval', '0', { defaultRefreshInterval: '0' }],
     ['vault-requests-per-10s', '4000', { vaultRequestsPer10s: 4000 }],
+    ['value-cache-size', '1Gi', { valueCacheBytes: 2 ** 30 }],
+    ['value-cache-size', '65536Ki', { valueCacheBytes: 64 * 2 ** 20 }],
     ['expiry-window', '14d', { expiryWindowMs: 14 * 86_400_000 }],
     [
       'default-identity-namespaces',
@@ -147,6 +150,11 @@ describe('loadConfig', () => {
     [['--workers=0'], '--workers: expected a whole number from 1 to 64, got "0"'],
     [['--workers=65'], '--workers: expected a whole number from 1 to 64, got "65"'],
     [['--workers=2.5'], '--workers: expected a whole number from 1 to 64, got "2.5"'],
+    [
+      ['--value-cache-size=1Mi'],
+      '--value-cache-size: expected a size from 16Mi to 16Gi, like 64Mi or 1Gi, got "1Mi"',
+    ],
+    [['--value-cache-size=64MB'], '--value-cache-size: expected a size from 16Mi to 16Gi'],
     [
       ['--vault-requests-per-10s=5000'],
       '--vault-requests-per-10s: expected a whole number from 1 to 4000, got "5000"',

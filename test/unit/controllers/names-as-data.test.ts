@@ -44,6 +44,7 @@ function sync(
       plan,
       values,
       found: new Map(findIndex >= 0 ? [[findIndex, found]] : []),
+      certificates: new Map(),
     });
     const problem = checkSecretType(vs.spec.target?.type ?? 'Opaque', data);
     if (problem) throw new ContentError('InvalidContent', problem.message);

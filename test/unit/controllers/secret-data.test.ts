@@ -23,6 +23,7 @@ function build(
     plan,
     values,
     found: new Map(findIndex >= 0 ? [[findIndex, found]] : []),
+    certificates: new Map(),
   });
   return { ...data, text: Object.fromEntries([...data.data].map(([k, v]) => [k, v.toString()])) };
 }

@@ -58,7 +58,7 @@ describe('VaultBudget', () => {
   });
 
   it('pauses a throttled vault for Retry-After, without slowing another vault', async () => {
-    const { budget: b, throttles } = budget();
+    const { budget: b, throttles } = budget({ pauseGraceMs: 5_000 });
     expect(b.throttled(A, 3_000)).toBe(3_000);
     expect(throttles).toEqual([A]);
     const a = startAcquires(b, A, 1);
@@ -105,7 +105,7 @@ describe('VaultBudget', () => {
   });
 
   it('lets a waiting caller give up', async () => {
-    const { budget: b } = budget();
+    const { budget: b } = budget({ pauseGraceMs: 60_000 });
     b.throttled(A, 10_000);
     const controller = new AbortController();
     const waiting = b.acquire(A, controller.signal);
@@ -128,6 +128,33 @@ describe('VaultBudget', () => {
     expect((refused as VaultError).message).toMatch(/budget for a\.vault\.azure\.net is exhausted/);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(granted.count).toBe(3);
+  });
+
+  it('refuses at once, with the time left, a caller that would wait out a pause longer than the grace', async () => {
+    const { budget: b } = budget({ pauseGraceMs: 2_000 });
+    b.throttled(A, 60_000);
+    vi.setSystemTime(15_000);
+    const refused = await b.acquire(A).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({ name: 'VaultError', kind: 'Throttled', retryAfterMs: 45_000 });
+    expect((refused as VaultError).message).toMatch(/pauses it for 45 s more/);
+    vi.setSystemTime(58_500); // within the grace: wait
+    const waiting = startAcquires(b, A, 1);
+    await vi.advanceTimersByTimeAsync(1_500 + 5);
+    expect(waiting.granted.count).toBe(1);
+  });
+
+  it('refuses callers already waiting when a 429 pauses the vault beyond the grace', async () => {
+    const { budget: b } = budget({ requestsPerWindow: 2, windowMs: 1_000, pauseGraceMs: 2_000 });
+    await b.acquire(A);
+    const waiting = b.acquire(A).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    b.throttled(A, 60_000);
+    expect(await waiting).toMatchObject({ kind: 'Throttled', retryAfterMs: 60_000 });
   });
 
   it('caps an absurd Retry-After', () => {
