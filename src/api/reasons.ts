@@ -63,3 +63,20 @@ export const Reason = {
   NotExpiring: 'NotExpiring',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
+
+// ClusterVaultSecret status. Ready, Reconciling and Stalled as kstatus reads them; the reasons
+// below plus Reason.Synced and Reason.Progressing.
+export const ClusterConditionType = {
+  Ready: 'Ready',
+  /** True while VaultSecrets are still being created, updated or synced for the current spec. */
+  Reconciling: 'Reconciling',
+  /** True when a failing namespace needs a human (a conflict, or a VaultSecret that is Stalled). */
+  Stalled: 'Stalled',
+} as const;
+
+export const ClusterReason = {
+  /** Some selected namespaces' VaultSecrets failed; status.failures names the first ones. */
+  NamespacesFailed: 'NamespacesFailed',
+  /** A selected namespace holds a VaultSecret of that name not owned by the ClusterVaultSecret. */
+  VaultSecretConflict: 'VaultSecretConflict',
+} as const;

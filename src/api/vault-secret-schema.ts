@@ -620,3 +620,6 @@ export const vaultSecretSchema: OpenApiSchema = {
     status: vaultSecretStatusSchema,
   },
 };
+
+/** metav1.Condition, shared with the ClusterVaultSecret status. */
+export const statusConditionSchema = condition;

@@ -22,8 +22,15 @@ export interface ResolvedIdentity extends VaultIdentity {
   readonly hints?: IdentityHints;
 }
 
+/**
+ * `namespace` (the default): the VaultSecret's namespace decides, under
+ * --default-identity-namespaces. `cluster`: a ClusterVaultSecret keeps this VaultSecret (see
+ * cluster-trust.ts): kvsync's own identity is allowed and clientSecretRef is in kvsync's namespace.
+ */
+export type IdentityScope = 'namespace' | 'cluster';
+
 export interface IdentityResolver {
-  resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity>;
+  resolve(vaultSecret: VaultSecret, scope?: IdentityScope): Promise<ResolvedIdentity>;
 }
 
 /** `serviceaccount`: a TokenRequest to the API server; `entra`: a token exchange with Entra ID. */

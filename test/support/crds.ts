@@ -2,6 +2,8 @@
 // collector's discovery (resynced every 30 s) knows VaultSecrets before any test owns a Secret.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { clusterVaultSecretCrd } from '../../src/api/cluster-vault-secret-crd.ts';
+import { clusterPlural } from '../../src/api/cluster-vault-secret.ts';
 import { vaultSecretCrd } from '../../src/api/vault-secret-crd.ts';
 import { group, plural, version } from '../../src/api/vault-secret.ts';
 import { waitFor } from './kube.ts';
@@ -18,15 +20,17 @@ export async function serverSideApply(kc: KubeConfig, object: object): Promise<v
   );
 }
 
-/** Creates or updates the VaultSecret CRD and waits until it is served. */
+/** Creates or updates the VaultSecret and ClusterVaultSecret CRDs and waits until they are served. */
 export async function installCrds(kc: KubeConfig): Promise<void> {
   await serverSideApply(kc, vaultSecretCrd);
+  await serverSideApply(kc, clusterVaultSecretCrd);
   const objects = kc.makeApiClient(CustomObjectsApi);
   await waitFor(
     async () => {
       await objects.listClusterCustomObject({ group, version, plural });
+      await objects.listClusterCustomObject({ group, version, plural: clusterPlural });
       return true;
     },
-    { description: 'the VaultSecret CRD to be served' },
+    { description: 'the VaultSecret and ClusterVaultSecret CRDs to be served' },
   );
 }

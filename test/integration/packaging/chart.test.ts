@@ -174,6 +174,8 @@ describe('helm template applied with server-side dry run', () => {
     const kinds = documents(manifest).map((d) => d.kind);
     expect(kinds.sort()).toEqual([
       'ClusterRole',
+      'ClusterRole', // ClusterVaultSecret and Namespace reads
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'Deployment',
       'PodDisruptionBudget',
@@ -195,6 +197,8 @@ describe('helm template applied with server-side dry run', () => {
     const docs = documents(manifest);
     expect(docs.map((d) => `${d.kind} ${d.metadata.namespace ?? ''}`).sort()).toEqual(
       [
+        'ClusterRole ', // ClusterVaultSecret and Namespace reads, also with watchNamespaces
+        'ClusterRoleBinding ',
         `Deployment ${namespace}`,
         `NetworkPolicy ${namespace}`,
         `PodDisruptionBudget ${namespace}`,
@@ -376,7 +380,10 @@ describe('kubectl apply of crds/ and deploy/', () => {
     const docs = documents(await kubectl('kustomize', path.join(repoRoot, 'deploy')));
     expect(docs.map((d) => d.kind).sort()).toEqual([
       'ClusterRole',
+      'ClusterRole',
       'ClusterRoleBinding',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
       'CustomResourceDefinition',
       'Deployment',
       'Namespace',
@@ -426,6 +433,11 @@ describe('kubectl apply of crds/ and deploy/', () => {
           '      apiVersion: apiextensions.k8s.io/v1',
           '      kind: CustomResourceDefinition',
           '      metadata: { name: vaultsecrets.kvsync.io }',
+          '  - patch: |-',
+          '      $patch: delete',
+          '      apiVersion: apiextensions.k8s.io/v1',
+          '      kind: CustomResourceDefinition',
+          '      metadata: { name: clustervaultsecrets.kvsync.io }',
           '',
         ].join('\n'),
       );
@@ -446,6 +458,8 @@ describe('kubectl apply of crds/ and deploy/', () => {
         '--ignore-not-found',
         `clusterrolebinding/kvsync${suffix}`,
         `clusterrole/kvsync${suffix}`,
+        `clusterrolebinding/kvsync-cluster-vault-secrets${suffix}`,
+        `clusterrole/kvsync-cluster-vault-secrets${suffix}`,
       );
       await rm(dir, { recursive: true, force: true });
       await deleteTestNamespace(kc, ns);

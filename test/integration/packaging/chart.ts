@@ -106,6 +106,8 @@ export async function applyChartRbac(
       'templates/serviceaccount.yaml',
       '--show-only',
       'templates/rbac.yaml',
+      '--show-only',
+      'templates/rbac-cluster-vault-secrets.yaml',
     ],
   });
   await kubectlWithManifest(info, ['apply'], manifest);
@@ -117,12 +119,19 @@ export async function applyChartRbac(
     clusterRoleName: clusterScoped ? release : undefined,
     leaseName: release,
     remove: async () => {
-      if (!clusterScoped) return;
+      // The ClusterVaultSecret reads are cluster-wide with or without watchNamespaces.
+      const clusterReads = [
+        `clusterrolebinding/${release}-cluster-vault-secrets`,
+        `clusterrole/${release}-cluster-vault-secrets`,
+      ];
+      const workload = clusterScoped
+        ? [`clusterrolebinding/${release}`, `clusterrole/${release}`]
+        : [];
       await runTool(info, 'kubectl', [
         'delete',
         '--ignore-not-found',
-        `clusterrolebinding/${release}`,
-        `clusterrole/${release}`,
+        ...workload,
+        ...clusterReads,
       ]);
     },
   };

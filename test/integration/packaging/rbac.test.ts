@@ -119,6 +119,31 @@ describe('the chart ServiceAccount with default values', () => {
         group: 'kvsync.io',
         namespace: ns,
       },
+      // The VaultSecrets ClusterVaultSecrets keep, and what selects them.
+      ...['create', 'patch', 'delete'].map((verb) => ({
+        verb,
+        resource: 'vaultsecrets',
+        group: 'kvsync.io',
+        namespace: ns,
+      })),
+      ...['get', 'list', 'watch'].map((verb) => ({
+        verb,
+        resource: 'clustervaultsecrets',
+        group: 'kvsync.io',
+      })),
+      {
+        verb: 'patch',
+        resource: 'clustervaultsecrets',
+        subresource: 'status',
+        group: 'kvsync.io',
+      },
+      {
+        verb: 'update',
+        resource: 'clustervaultsecrets',
+        subresource: 'finalizers',
+        group: 'kvsync.io',
+      },
+      ...['list', 'watch'].map((verb) => ({ verb, resource: 'namespaces' })),
       ...['list', 'watch'].map((verb) => ({ verb, resource: 'secrets' })),
       ...['get', 'create', 'update', 'patch'].map((verb) => ({
         verb,
@@ -152,19 +177,21 @@ describe('the chart ServiceAccount with default values', () => {
       // Never deletes a Secret: Owner Secrets go by garbage collection.
       { verb: 'delete', resource: 'secrets', namespace: ns },
       { verb: 'deletecollection', resource: 'secrets', namespace: ns },
-      // Never changes a VaultSecret's spec, only its status.
+      // Writes VaultSecrets by server-side apply only (those a ClusterVaultSecret keeps).
+      { verb: 'update', resource: 'vaultsecrets', group: 'kvsync.io', namespace: ns },
+      { verb: 'deletecollection', resource: 'vaultsecrets', group: 'kvsync.io', namespace: ns },
+      // Never changes a ClusterVaultSecret, only its status.
       ...['create', 'update', 'patch', 'delete'].map((verb) => ({
         verb,
-        resource: 'vaultsecrets',
+        resource: 'clustervaultsecrets',
         group: 'kvsync.io',
-        namespace: ns,
       })),
+      ...['create', 'patch', 'delete'].map((verb) => ({ verb, resource: 'namespaces' })),
       // Nothing else in the cluster.
       { verb: 'list', resource: 'pods' },
       { verb: 'create', resource: 'pods', namespace: ns },
       { verb: 'create', resource: 'pods', subresource: 'exec', namespace: ns },
       { verb: 'get', resource: 'configmaps', namespace: ns },
-      { verb: 'list', resource: 'namespaces' },
       { verb: 'list', resource: 'nodes' },
       { verb: 'create', resource: 'serviceaccounts', namespace: ns },
       { verb: 'patch', resource: 'serviceaccounts', namespace: ns },
@@ -367,7 +394,7 @@ describe('chart values that change RBAC', () => {
     ]);
   });
 
-  it('watchNamespaces: Roles in the watched namespaces only, nothing cluster-wide', async () => {
+  it('watchNamespaces: Roles in the watched namespaces only; cluster-wide only the ClusterVaultSecret reads', async () => {
     const ns = await createTestNamespace(admin, 'rbac-scoped');
     cleanups.push(() => deleteTestNamespace(admin, ns));
     const { rbac, kc } = await chartIdentity(ns, { watchNamespaces: [appNamespace] });
@@ -379,6 +406,9 @@ describe('chart values that change RBAC', () => {
       { verb: 'list', resource: 'secrets' },
       { verb: 'get', resource: 'secrets', namespace: 'kube-system' },
       { verb: 'list', resource: 'vaultsecrets', group: 'kvsync.io', namespace: kvsyncNamespace },
+      { verb: 'create', resource: 'vaultsecrets', group: 'kvsync.io', namespace: kvsyncNamespace },
+      { verb: 'watch', resource: 'clustervaultsecrets', group: 'kvsync.io' },
+      { verb: 'watch', resource: 'namespaces' },
     ]);
     expect(results).toEqual([
       `allowed: list secrets in ${appNamespace}`,
@@ -386,6 +416,9 @@ describe('chart values that change RBAC', () => {
       'refused: list secrets cluster-wide',
       'refused: get secrets in kube-system',
       `refused: list vaultsecrets.kvsync.io in ${kvsyncNamespace}`,
+      `refused: create vaultsecrets.kvsync.io in ${kvsyncNamespace}`,
+      'allowed: watch clustervaultsecrets.kvsync.io cluster-wide',
+      'allowed: watch namespaces cluster-wide',
     ]);
   });
 });
