@@ -17,8 +17,8 @@ import {
   clusterVaultSecretStatusSchema,
 } from '../src/api/cluster-vault-secret-schema.ts';
 import {
+  commonStatusProperties,
   schemaTypeNames,
-  statusConditionSchema,
   vaultSecretSpecSchema,
   vaultSecretStatusSchema,
 } from '../src/api/vault-secret-schema.ts';
@@ -32,7 +32,7 @@ const clusterCrdFile = 'kvsync.io_clustervaultsecrets.yaml';
 // Parts of the ClusterVaultSecret schema that are VaultSecret types: referenced, not redeclared.
 const importedTypes = new Map<OpenApiSchema, string>([
   [vaultSecretSpecSchema, 'VaultSecretSpec'],
-  [statusConditionSchema, 'StatusCondition'],
+  [commonStatusProperties.conditions.items, 'StatusCondition'],
 ]);
 
 export interface GeneratedFile {

@@ -1,10 +1,10 @@
 // The one source of truth for the ClusterVaultSecret API. Its template is the VaultSecret spec
 // schema itself (not a copy), so a template is validated exactly as the VaultSecrets made from it;
 // scripts/generate.ts derives the types, the CRD YAML and the API reference from this file.
-import type { OpenApiSchema } from './openapi-schema.ts';
+import { resourceSchema, type OpenApiSchema } from './openapi-schema.ts';
 import {
+  commonStatusProperties,
   schemaTypeNames,
-  statusConditionSchema,
   vaultSecretSpecSchema,
 } from './vault-secret-schema.ts';
 
@@ -109,14 +109,7 @@ export const clusterVaultSecretStatusSchema = named('ClusterVaultSecretStatus', 
   type: 'object',
   description: 'Written by kvsync only.',
   properties: {
-    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
-    conditions: {
-      type: 'array',
-      maxItems: 16,
-      items: statusConditionSchema,
-      'x-kubernetes-list-type': 'map',
-      'x-kubernetes-list-map-keys': ['type'],
-    },
+    ...commonStatusProperties,
     selectedNamespaces: {
       type: 'integer',
       minimum: 0,
@@ -142,16 +135,8 @@ export const clusterVaultSecretStatusSchema = named('ClusterVaultSecretStatus', 
   },
 });
 
-export const clusterVaultSecretSchema: OpenApiSchema = {
-  type: 'object',
-  description:
-    'Keeps one VaultSecret in each selected namespace, so a secret shared by many namespaces is defined once and read from Key Vault once.',
-  required: ['spec'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    metadata: { type: 'object' },
-    spec: clusterVaultSecretSpecSchema,
-    status: clusterVaultSecretStatusSchema,
-  },
-};
+export const clusterVaultSecretSchema = resourceSchema(
+  'Keeps one VaultSecret in each selected namespace, so a secret shared by many namespaces is defined once and read from Key Vault once.',
+  clusterVaultSecretSpecSchema,
+  clusterVaultSecretStatusSchema,
+);

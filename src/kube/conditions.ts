@@ -34,3 +34,15 @@ export function keepTransitionTime(
       : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { ...next, lastTransitionTime };
 }
+
+/** What a user can see of conditions, in one order, for comparing two statuses. */
+export function comparableConditions(conditions: readonly Condition[] | undefined): unknown[] {
+  return (conditions ?? []).map((c) => [
+    c.type,
+    c.status,
+    c.reason,
+    c.message,
+    c.lastTransitionTime,
+    c.observedGeneration,
+  ]);
+}

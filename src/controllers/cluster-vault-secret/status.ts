@@ -10,7 +10,12 @@ import { followsTemplate } from '../../api/cluster-vault-secret.ts';
 import { maxListedFailures } from '../../api/cluster-vault-secret-schema.ts';
 import { ClusterConditionType, ClusterReason, Reason } from '../../api/reasons.ts';
 import type { VaultSecret } from '../../api/vault-secret.ts';
-import { condition, keepTransitionTime, type ConditionStatus } from '../../kube/conditions.ts';
+import {
+  comparableConditions,
+  condition,
+  keepTransitionTime,
+  type ConditionStatus,
+} from '../../kube/conditions.ts';
 
 export type NamespaceState =
   | { readonly namespace: string; readonly state: 'synced' | 'pending' }
@@ -126,14 +131,7 @@ function normalise(status: ClusterVaultSecretStatus): unknown {
   // The API server drops empty fields and may reorder keys; compare what matters, in one order.
   return [
     status.observedGeneration,
-    (status.conditions ?? []).map((c) => [
-      c.type,
-      c.status,
-      c.reason,
-      c.message,
-      c.lastTransitionTime,
-      c.observedGeneration,
-    ]),
+    comparableConditions(status.conditions),
     status.selectedNamespaces ?? 0,
     status.syncedNamespaces ?? 0,
     status.failedNamespaces ?? 0,
