@@ -78,8 +78,9 @@ async function main(): Promise<number> {
     profiles,
   };
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-  process.stdout.write(`${markdownTable(results)}\n\n${notes(results)}\n`);
-  if (fanOut) process.stdout.write(`\n${fanOutTable(fanOut)}\n`);
+  if (results.length > 0)
+    process.stdout.write(`${markdownTable(results)}\n\n${notes(results)}\n\n`);
+  if (fanOut) process.stdout.write(`${fanOutTable(fanOut)}\n`);
   log(`results: ${path.relative(process.cwd(), file)}`);
   for (const dir of profiles) log(`profile: ${path.relative(process.cwd(), dir)}`);
   return 0;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   AuthorizationV1Api,
   CoreV1Api,
+  RbacAuthorizationV1Api,
   type KubeConfig,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
@@ -229,6 +230,19 @@ describe('the chart ServiceAccount with default values', () => {
     ];
     const results = await verdicts(kc, forbidden);
     expect(results.filter((r) => r.startsWith('allowed'))).toEqual([]);
+  });
+
+  it("gives namespace users' aggregated roles (admin, edit, view) nothing on ClusterVaultSecrets", async () => {
+    // A ClusterVaultSecret decides what kvsync's own identity reads in many namespaces: a
+    // cluster-admin decision. Whatever the chart aggregates into the built-in roles must leave it out.
+    const rbacApi = admin.makeApiClient(RbacAuthorizationV1Api);
+    for (const role of ['admin', 'edit', 'view']) {
+      const { rules } = await rbacApi.readClusterRole({ name: role });
+      const granted = (rules ?? []).filter((rule) =>
+        (rule.resources ?? []).some((r) => r === '*' || r.startsWith('clustervaultsecrets')),
+      );
+      expect(granted, `ClusterRole ${role}`).toEqual([]);
+    }
   });
 
   it('documents what RBAC cannot narrow: reading any Secret in scope', async () => {
