@@ -45,6 +45,11 @@ export class ClusterVaultSecretReconciler {
     const name = ownedVaultSecretName(cluster);
     const inNamespace = (namespace: string) => vaultSecrets.get(`${namespace}/${name}`);
     const plan = planRollout(cluster, this.#namespaceViews(), inNamespace);
+    // A kvsync restricted to some namespaces speaks only for ClusterVaultSecrets that reach them:
+    // the status of one selecting other namespaces is not its to write.
+    if (this.#watched.size > 0 && plan.selected.length === 0 && plan.remove.length === 0) {
+      return undefined;
+    }
 
     const failures = await settleAll(
       [

@@ -181,6 +181,23 @@ describe('ClusterVaultSecret', () => {
     await waitForClusterStatus(admin, name, { selected: 3, synced: 3, failed: 0, ready: 'True' });
   });
 
+  it('a namespace dropped from spec.namespaces keeps its Secret under Orphan', async () => {
+    const orphan = `orphan-${run}`;
+    const spec = (namespace: string): ClusterVaultSecretSpec => ({
+      namespaces: [namespace],
+      template: { ...template, target: { creationPolicy: 'Orphan' } },
+    });
+    await applyClusterVaultSecret(admin, orphan, spec(names.b));
+    await waitForClusterStatus(admin, orphan, { selected: 1, synced: 1, failed: 0, ready: 'True' });
+    await applyClusterVaultSecret(admin, orphan, spec(names.tenant));
+    await waitFor(async () => (await readVaultSecret(admin, names.b, orphan)) === undefined, {
+      description: `the VaultSecret in ${names.b} to be deleted`,
+    });
+    await waitForClusterStatus(admin, orphan, { selected: 1, synced: 1, failed: 0, ready: 'True' });
+    expect(decoded(await readSecret(admin, names.b, orphan))).toEqual({ token: values.telemetry });
+    await deleteClusterVaultSecret(admin, orphan);
+  });
+
   it("rolls a template change out to every namespace, with a clientSecretRef read from kvsync's namespace", async () => {
     // A second application, granted on the vault, whose credentials only the platform team holds.
     const platformSecret = `platform-client-secret-${run}`;
