@@ -5,7 +5,7 @@ import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterVaultSecret } from '../../api/cluster-vault-secret.ts';
 import { clusterPlural } from '../../api/cluster-vault-secret.ts';
-import { apiVersion, type VaultSecret } from '../../api/vault-secret.ts';
+import { apiVersion, group, type VaultSecret } from '../../api/vault-secret.ts';
 import { trustingClusterVaultSecrets } from '../../identity/cluster-trust.ts';
 import type { IdentityResolver } from '../../identity/types.ts';
 import { kubeClusterStatusWriter } from '../../kube/cluster-status-writer.ts';
@@ -13,6 +13,7 @@ import { kubeVaultSecretWriter } from '../../kube/vault-secret-writer.ts';
 import { informerStatusLogger } from '../../observability/informer-log.ts';
 import { Controller, type ReconcileEvent, type Syncable } from '../../runtime/controller.ts';
 import { kubeInformer, type Informer } from '../../runtime/informer.ts';
+import { collectionPath, KubeApiError, kubeJson } from '../../runtime/kube-http.ts';
 import { splitKey } from '../../runtime/store.ts';
 import { ClusterVaultSecretReconciler } from './reconciler.ts';
 
@@ -70,6 +71,20 @@ export function clusterVaultSecretController(
     ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
   });
 
+  // Without the CRD (a kvsync upgraded before its CRDs) or the cluster-wide reads (RBAC not yet
+  // upgraded), ClusterVaultSecrets are not served, but VaultSecrets keep syncing.
+  const served = whyNotServed(kubeConfig).then((reason) => {
+    if (reason !== undefined) log.warn({ reason }, 'ClusterVaultSecrets are not served');
+    return reason === undefined;
+  });
+  let enabled = false;
+  const caches: Syncable = {
+    async waitForSync(signal) {
+      if (!(await served)) return;
+      await Promise.all([clusters.waitForSync(signal), namespaces.waitForSync(signal)]);
+    },
+  };
+
   const enqueueAll = (): void => {
     for (const key of clusters.store.keys()) controller.enqueue(key);
   };
@@ -83,7 +98,7 @@ export function clusterVaultSecretController(
   });
 
   return {
-    caches: [clusters, namespaces],
+    caches: [caches],
     trusting: (identities) =>
       trustingClusterVaultSecrets(identities, {
         clusterVaultSecret: (name) => clusters.store.get(name),
@@ -92,15 +107,39 @@ export function clusterVaultSecretController(
           return namespace && { name, labels: namespace.metadata?.labels ?? {} };
         },
       }),
-    start() {
+    async start() {
+      enabled = await served;
+      if (!enabled) return;
       clusters.start();
       namespaces.start();
-      return controller.start();
+      await controller.start();
     },
-    hasSynced: () => clusters.hasSynced() && namespaces.hasSynced(),
+    hasSynced: () => !enabled || (clusters.hasSynced() && namespaces.hasSynced()),
     async stop(deadlineMs) {
+      if (!enabled) return;
       await controller.stop(deadlineMs);
       await Promise.all([clusters.stop(), namespaces.stop()]);
     },
   };
+}
+
+/** Why ClusterVaultSecrets cannot be served (CRD missing, reads refused), or undefined. */
+async function whyNotServed(kubeConfig: KubeConfig): Promise<string | undefined> {
+  const reads = [
+    { path: collectionPath({ apiVersion, plural: clusterPlural }), what: clusterPlural },
+    { path: collectionPath({ apiVersion: 'v1', plural: 'namespaces' }), what: 'namespaces' },
+  ];
+  for (const { path, what } of reads) {
+    try {
+      await kubeJson(kubeConfig, path, { query: { limit: 1 } });
+    } catch (error) {
+      if (!(error instanceof KubeApiError)) throw error;
+      if (error.statusCode === 404)
+        return `the ${clusterPlural}.${group} CRD is not installed (apply crds/)`;
+      if (error.statusCode === 403)
+        return `kvsync may not list ${what} cluster-wide (update its RBAC)`;
+      throw error;
+    }
+  }
+  return undefined;
 }
