@@ -10,6 +10,7 @@ import type { VaultSecret } from '../api/vault-secret.ts';
 import {
   DEFAULT_AUTHORITY_HOST,
   withExchangeCounter,
+  withoutSdkRetries,
   type AzureCredentialOptions,
 } from './azure-options.ts';
 import { BackedOffCredential } from './backed-off-credential.ts';
@@ -67,7 +68,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     throw new RangeError('tokenExpirationSeconds: the API server refuses less than 600');
   }
   const azureOptions = withExchangeCounter(
-    options.azureOptions,
+    withoutSdkRetries(options.azureOptions),
     options.onTokenRequest && (() => options.onTokenRequest?.('entra')),
   );
   const troubleListeners: (() => void)[] = [];

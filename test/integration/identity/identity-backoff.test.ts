@@ -224,3 +224,59 @@ describe('a refused identity shared by 50 VaultSecrets', () => {
     await waitForReady(kc, namespace, 'waits', { status: 'True' }, 30_000);
   });
 });
+
+describe('Entra ID throttling', () => {
+  it("a 429 with Retry-After comes back at once, into kvsync's own pause", async () => {
+    const env = await startSyncEnvironment(info, {
+      prefix: 'id-throttled',
+      azure,
+      identities: (doubles) =>
+        createIdentityResolver({
+          kubernetes: kubeIdentityPort(kc),
+          azureOptions: doubles.clientOptions,
+          env: { AZURE_TENANT_ID: doubles.tenantId },
+          defaultIdentityNamespaces: [],
+        }),
+    });
+    environments.push(env);
+    const { namespace } = env;
+    const app = azure.entra.registerApp({
+      federatedCredentials: [
+        { issuer: info.issuer, subject: serviceAccountSubject(namespace, SERVICE_ACCOUNT) },
+      ],
+    });
+    await core.createNamespacedServiceAccount({
+      namespace,
+      body: {
+        metadata: {
+          name: SERVICE_ACCOUNT,
+          annotations: { 'azure.workload.identity/client-id': app.clientId },
+        },
+      },
+    });
+    const vault = azure.keyVault.createVault('id-throttled-kv');
+    vault.setSecret('db-password', 'throttled');
+    vault.grant(app.clientId);
+    // Entra ID asks to come back in ten minutes. Waited out inside the token request, as the SDK
+    // does by default, the reconcile would hold its worker for half an hour and report nothing.
+    azure.entra.failTokenRequests({ status: 429, retryAfterSeconds: 600 });
+    try {
+      await applyVaultSecret(kc, namespace, 'throttled', {
+        vault: {
+          url: azure.vaultUrl('id-throttled-kv'),
+          identity: { serviceAccountName: SERVICE_ACCOUNT },
+        },
+        data: [{ key: 'password', secret: { name: 'db-password' } }],
+      });
+      const vs = await waitForReady(kc, namespace, 'throttled', {
+        status: 'False',
+        reason: 'Throttled',
+      });
+      expect(readyOf(vs).message).toContain('Entra ID is throttling token requests');
+      // One request, not the SDK's four: the pause is kvsync's.
+      expect(azure.entra.tokenRequests(app.clientId)).toBe(1);
+    } finally {
+      azure.entra.failTokenRequests(undefined);
+    }
+  });
+});
