@@ -124,12 +124,17 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     return defaultIdentity;
   };
 
+  // The reconciles' signal, for the TokenRequests MSAL asks for inside getToken (cached
+  // credentials serve every reconcile, which all share one signal: the latest given is current).
+  let workSignal: AbortSignal | undefined;
+
   const viaServiceAccount = async (
     namespace: string,
     name: string,
     spec: Overrides,
+    signal: AbortSignal | undefined,
   ): Promise<ResolvedIdentity> => {
-    const account = await options.kubernetes.getServiceAccount(namespace, name);
+    const account = await options.kubernetes.getServiceAccount(namespace, name, signal);
     if (!account) {
       tokens.forget(namespace, name);
       serviceAccountTrouble();
@@ -151,7 +156,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
             new ClientAssertionCredential(
               tenantId,
               clientId,
-              () => tokens.get(namespace, name),
+              () => tokens.get(namespace, name, workSignal),
               azureOptions,
             ),
           ),
@@ -177,8 +182,9 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     namespace: string,
     name: string,
     spec: Overrides,
+    signal: AbortSignal | undefined,
   ): Promise<ResolvedIdentity> => {
-    const data = await options.kubernetes.getSecret(namespace, name);
+    const data = await options.kubernetes.getSecret(namespace, name, signal);
     if (!data) {
       throw new IdentityError(
         'IdentityError',
@@ -216,15 +222,16 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   };
 
   return {
-    async resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity> {
+    async resolve(vaultSecret: VaultSecret, signal?: AbortSignal): Promise<ResolvedIdentity> {
+      workSignal = signal ?? workSignal;
       const namespace = vaultSecret.metadata.namespace;
       const identity = vaultSecret.spec.vault.identity;
       const overrides: Overrides = { clientId: identity?.clientId, tenantId: identity?.tenantId };
       if (identity?.serviceAccountName !== undefined) {
-        return await viaServiceAccount(namespace, identity.serviceAccountName, overrides);
+        return await viaServiceAccount(namespace, identity.serviceAccountName, overrides, signal);
       }
       if (identity?.clientSecretRef !== undefined) {
-        return await viaClientSecret(namespace, identity.clientSecretRef.name, overrides);
+        return await viaClientSecret(namespace, identity.clientSecretRef.name, overrides, signal);
       }
       return viaDefault(namespace);
     },

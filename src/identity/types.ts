@@ -23,7 +23,11 @@ export interface ResolvedIdentity extends VaultIdentity {
 }
 
 export interface IdentityResolver {
-  resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity>;
+  /**
+   * `signal` is the work's (the reconciles'): it aborts the Kubernetes reads of resolution and the
+   * ServiceAccount TokenRequests of the identity's credential.
+   */
+  resolve(vaultSecret: VaultSecret, signal?: AbortSignal): Promise<ResolvedIdentity>;
   /** Called once a ServiceAccount identity fails (Entra ID refused it, or it is missing): from
    * then on its changes matter, so the caller starts reporting them to serviceAccountChanged. */
   onServiceAccountTrouble?(listener: () => void): void;

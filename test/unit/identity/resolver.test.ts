@@ -306,6 +306,53 @@ describe('client secret identity', () => {
   });
 });
 
+describe("the work's signal", () => {
+  const lost = () => {
+    const work = new AbortController();
+    work.abort(new Error('lost the Lease'));
+    return work.signal;
+  };
+
+  it('aborts the Kubernetes reads of resolution', async () => {
+    const { kubernetes, resolver } = setup();
+    kubernetes.addServiceAccount('payments', 'app', {
+      'azure.workload.identity/client-id': appClientId,
+    });
+    kubernetes.secrets.set('payments/creds', {
+      tenantId: appTenantId,
+      clientId: appClientId,
+      clientSecret: 'not-logged',
+    });
+    for (const identity of [
+      { serviceAccountName: 'app' },
+      { clientSecretRef: { name: 'creds' } },
+    ]) {
+      await expect(resolver.resolve(vaultSecret('payments', identity), lost())).rejects.toThrow(
+        'lost the Lease',
+      );
+    }
+  });
+
+  it("aborts the TokenRequests a ServiceAccount identity's credential makes", async () => {
+    const { kubernetes, resolver } = setup();
+    kubernetes.addServiceAccount('payments', 'app', {
+      'azure.workload.identity/client-id': appClientId,
+    });
+    const work = new AbortController();
+    const identity = await resolver.resolve(
+      vaultSecret('payments', { serviceAccountName: 'app' }),
+      work.signal,
+    );
+    work.abort(new Error('lost the Lease'));
+    // The callback MSAL calls for the assertion inside getToken.
+    const { getAssertion } = innerCredential(identity) as {
+      getAssertion: () => Promise<string>;
+    };
+    await expect(getAssertion()).rejects.toThrow('lost the Lease');
+    expect(kubernetes.tokenRequests).toEqual([]);
+  });
+});
+
 /** The Azure credential behind the wrappers that pause refused identities and share
  * concurrent token requests. */
 function innerCredential(identity: { credential: unknown }): unknown {
