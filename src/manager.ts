@@ -181,7 +181,10 @@ export function startManager(options: ManagerOptions): Manager {
         log,
         registry: metrics.registry,
         ...(self
-          ? { report: (type, reason, message) => recorder.emit(self, type, reason, message) }
+          ? {
+              report: (type, reason, message) =>
+                recorder.emit(self, type, reason, message, controller.signal),
+            }
           : {}),
       })
     : undefined;
@@ -320,7 +323,7 @@ export function startManager(options: ManagerOptions): Manager {
     },
     abort(reason) {
       controller.abort(reason);
-      restarter.stop();
+      restarter.abort(reason);
       pool.stop();
     },
   };

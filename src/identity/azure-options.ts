@@ -19,6 +19,17 @@ export function azureOptionsFromEnv(env: NodeJS.ProcessEnv): AzureCredentialOpti
 }
 
 /**
+ * The options without the SDK's own retries of token requests. @azure/identity would sleep out
+ * Entra ID's Retry-After and retry three times inside one getToken (minutes with a real
+ * Retry-After), and retry 5xx and network errors the same way: a reconcile would hold its worker
+ * all along. kvsync pauses a refused or throttled identity itself (identity-backoff.ts) and
+ * retries transient failures per key, so each token request fails fast into those.
+ */
+export function withoutSdkRetries(options: AzureCredentialOptions): AzureCredentialOptions {
+  return { ...options, retryOptions: { maxRetries: 0, ...options.retryOptions } };
+}
+
+/**
  * The options with a policy that reports each request to Entra ID's token endpoint: the token
  * exchanges kvsync really makes, as opposed to getToken calls MSAL answers from its cache.
  */

@@ -45,10 +45,10 @@ export function trustingClusterVaultSecrets(
   lookups: ClusterTrustLookups,
 ): IdentityResolver {
   return {
-    resolve: (vaultSecret) =>
-      inner.resolve(
-        vaultSecret,
-        grantedByClusterVaultSecret(vaultSecret, lookups) ? 'cluster' : 'namespace',
-      ),
+    resolve: (vaultSecret, options) =>
+      inner.resolve(vaultSecret, {
+        ...options,
+        scope: grantedByClusterVaultSecret(vaultSecret, lookups) ? 'cluster' : 'namespace',
+      }),
   };
 }

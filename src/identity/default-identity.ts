@@ -3,7 +3,7 @@
 // clusters without it a client secret in AZURE_CLIENT_SECRET, or nothing at all.
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, WorkloadIdentityCredential } from '@azure/identity';
-import type { AzureCredentialOptions } from './azure-options.ts';
+import { withoutSdkRetries, type AzureCredentialOptions } from './azure-options.ts';
 import { SharedTokenRequests } from './shared-token-requests.ts';
 import type { IdentityResolver, ResolvedIdentity } from './types.ts';
 
@@ -18,12 +18,13 @@ export interface DefaultIdentity extends ResolvedIdentity {
 /** Undefined when the environment configures no identity for kvsync itself. */
 export function defaultIdentityFromEnv(
   env: NodeJS.ProcessEnv,
-  azureOptions: AzureCredentialOptions,
+  options: AzureCredentialOptions,
 ): DefaultIdentity | undefined {
   const clientId = nonEmpty(env.AZURE_CLIENT_ID);
   const tenantId = nonEmpty(env.AZURE_TENANT_ID);
   if (clientId === undefined || tenantId === undefined) return undefined;
   const hints = { clientId, tenantId };
+  const azureOptions = withoutSdkRetries(options);
   const tokenFilePath = nonEmpty(env.AZURE_FEDERATED_TOKEN_FILE);
   if (tokenFilePath !== undefined) {
     const credential = new SharedTokenRequests(

@@ -26,33 +26,45 @@ export interface TokenRequestSpec {
   readonly expirationSeconds: number;
 }
 
+/** `signal` aborts the request: nothing is sent once it is aborted. */
 export interface KubernetesPort {
   /** Undefined when the ServiceAccount does not exist. */
-  getServiceAccount(namespace: string, name: string): Promise<ServiceAccountInfo | undefined>;
+  getServiceAccount(
+    namespace: string,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<ServiceAccountInfo | undefined>;
   /** A TokenRequest; throws IdentityError when the ServiceAccount does not exist. */
   createToken(
     namespace: string,
     name: string,
     spec: TokenRequestSpec,
+    signal?: AbortSignal,
   ): Promise<ServiceAccountToken>;
   /** The Secret's data decoded as UTF-8; undefined when the Secret does not exist. */
-  getSecret(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
+  getSecret(
+    namespace: string,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<Readonly<Record<string, string>> | undefined>;
 }
 
 export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
   const path = (plural: string, namespace: string, name: string) =>
     `${collectionPath({ apiVersion: 'v1', plural }, namespace)}/${encodeURIComponent(name)}`;
   return {
-    async getServiceAccount(namespace, name) {
+    async getServiceAccount(namespace, name, signal) {
       const account = await orUndefined(
-        kubeJson<V1ServiceAccount>(kubeConfig, path('serviceaccounts', namespace, name)),
+        kubeJson<V1ServiceAccount>(kubeConfig, path('serviceaccounts', namespace, name), {
+          signal,
+        }),
         `read ServiceAccount ${name}`,
         namespace,
       );
       return account && { annotations: { ...account.metadata?.annotations } };
     },
 
-    async createToken(namespace, name, spec) {
+    async createToken(namespace, name, spec, signal) {
       const response = await orUndefined(
         kubeJson<AuthenticationV1TokenRequest>(
           kubeConfig,
@@ -64,6 +76,7 @@ export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
               kind: 'TokenRequest',
               spec: { audiences: [spec.audience], expirationSeconds: spec.expirationSeconds },
             },
+            signal,
           },
         ),
         `request a token for ServiceAccount ${name} (serviceaccounts/token create)`,
@@ -82,9 +95,9 @@ export function kubeIdentityPort(kubeConfig: KubeConfig): KubernetesPort {
       };
     },
 
-    async getSecret(namespace, name) {
+    async getSecret(namespace, name, signal) {
       const secret = await orUndefined(
-        kubeJson<V1Secret>(kubeConfig, path('secrets', namespace, name)),
+        kubeJson<V1Secret>(kubeConfig, path('secrets', namespace, name), { signal }),
         `read Secret ${name}`,
         namespace,
       );

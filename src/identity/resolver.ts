@@ -10,6 +10,7 @@ import type { VaultSecret } from '../api/vault-secret.ts';
 import {
   DEFAULT_AUTHORITY_HOST,
   withExchangeCounter,
+  withoutSdkRetries,
   type AzureCredentialOptions,
 } from './azure-options.ts';
 import { BackedOffCredential } from './backed-off-credential.ts';
@@ -41,6 +42,7 @@ import {
   IdentityPausedError,
   type IdentityResolver,
   type IdentityScope,
+  type ResolveOptions,
   type ResolvedIdentity,
   type TokenRequestKind,
 } from './types.ts';
@@ -72,7 +74,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     throw new RangeError('tokenExpirationSeconds: the API server refuses less than 600');
   }
   const azureOptions = withExchangeCounter(
-    options.azureOptions,
+    withoutSdkRetries(options.azureOptions),
     options.onTokenRequest && (() => options.onTokenRequest?.('entra')),
   );
   const troubleListeners: (() => void)[] = [];
@@ -131,12 +133,17 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     return defaultIdentity;
   };
 
+  // The reconciles' signal, for the TokenRequests MSAL asks for inside getToken (cached
+  // credentials serve every reconcile, which all share one signal: the latest given is current).
+  let workSignal: AbortSignal | undefined;
+
   const viaServiceAccount = async (
     namespace: string,
     name: string,
     spec: Overrides,
+    signal: AbortSignal | undefined,
   ): Promise<ResolvedIdentity> => {
-    const account = await options.kubernetes.getServiceAccount(namespace, name);
+    const account = await options.kubernetes.getServiceAccount(namespace, name, signal);
     if (!account) {
       tokens.forget(namespace, name);
       serviceAccountTrouble();
@@ -158,7 +165,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
             new ClientAssertionCredential(
               tenantId,
               clientId,
-              () => tokens.get(namespace, name),
+              () => tokens.get(namespace, name, workSignal),
               azureOptions,
             ),
           ),
@@ -184,8 +191,9 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     namespace: string,
     name: string,
     spec: Overrides,
+    signal: AbortSignal | undefined,
   ): Promise<ResolvedIdentity> => {
-    const data = await options.kubernetes.getSecret(namespace, name);
+    const data = await options.kubernetes.getSecret(namespace, name, signal);
     if (!data) {
       throw new IdentityError(
         'IdentityError',
@@ -228,18 +236,27 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   };
 
   return {
-    async resolve(vaultSecret: VaultSecret, scope = 'namespace'): Promise<ResolvedIdentity> {
+    async resolve(
+      vaultSecret: VaultSecret,
+      { scope = 'namespace', signal }: ResolveOptions = {},
+    ): Promise<ResolvedIdentity> {
+      workSignal = signal ?? workSignal;
       const namespace = vaultSecret.metadata.namespace;
       const identity = vaultSecret.spec.vault.identity;
       const overrides: Overrides = { clientId: identity?.clientId, tenantId: identity?.tenantId };
       if (identity?.serviceAccountName !== undefined) {
         // The CRD refuses this in a ClusterVaultSecret; a copy edited to name one loses the trust.
         if (scope === 'cluster') throw clusterServiceAccountNotAllowed();
-        return await viaServiceAccount(namespace, identity.serviceAccountName, overrides);
+        return await viaServiceAccount(namespace, identity.serviceAccountName, overrides, signal);
       }
       if (identity?.clientSecretRef !== undefined) {
         const secretNamespace = scope === 'cluster' ? operatorNamespace() : namespace;
-        return await viaClientSecret(secretNamespace, identity.clientSecretRef.name, overrides);
+        return await viaClientSecret(
+          secretNamespace,
+          identity.clientSecretRef.name,
+          overrides,
+          signal,
+        );
       }
       return viaDefault(namespace, scope);
     },

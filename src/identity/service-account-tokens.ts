@@ -39,14 +39,18 @@ export class ServiceAccountTokens {
     this.#entries = new LruCache(options.maxEntries ?? 1000);
   }
 
-  /** A token valid for a while yet; requested only when the cached one is due for refresh. */
-  async get(namespace: string, name: string): Promise<string> {
+  /**
+   * A token valid for a while yet; requested only when the cached one is due for refresh.
+   * `signal` aborts the TokenRequest, which concurrent callers share: pass the signal of the work
+   * they all serve.
+   */
+  async get(namespace: string, name: string, signal?: AbortSignal): Promise<string> {
     const key = `${namespace}/${name}`;
     const cached = this.#entries.get(key);
     const now = this.#now();
     if (cached && now < cached.refreshAt) return cached.token;
     try {
-      return (await this.#request(key, namespace, name)).token;
+      return (await this.#request(key, namespace, name, signal)).token;
     } catch (error) {
       // The API server is briefly unavailable: a token that is still valid does the job. A
       // missing ServiceAccount is not a blip.
@@ -66,10 +70,15 @@ export class ServiceAccountTokens {
     this.#entries.delete(`${namespace}/${name}`);
   }
 
-  #request(key: string, namespace: string, name: string): Promise<Entry> {
+  #request(
+    key: string,
+    namespace: string,
+    name: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Entry> {
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#fetch(namespace, name).finally(() => this.#pending.delete(key));
+      pending = this.#fetch(namespace, name, signal).finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
       pending.then(
         (entry) => this.#entries.set(key, entry),
@@ -79,7 +88,7 @@ export class ServiceAccountTokens {
     return pending;
   }
 
-  async #fetch(namespace: string, name: string): Promise<Entry> {
+  async #fetch(namespace: string, name: string, signal: AbortSignal | undefined): Promise<Entry> {
     const requestedAt = this.#now();
     this.#options.onTokenRequest?.();
     const issued: ServiceAccountToken = await this.#options.kubernetes.createToken(
@@ -89,6 +98,7 @@ export class ServiceAccountTokens {
         audience: TOKEN_EXCHANGE_AUDIENCE,
         expirationSeconds: this.#options.expirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS,
       },
+      signal,
     );
     const expiresAt = issued.expiresAt.getTime();
     const lifetime = Math.max(0, expiresAt - requestedAt);

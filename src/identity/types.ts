@@ -29,8 +29,18 @@ export interface ResolvedIdentity extends VaultIdentity {
  */
 export type IdentityScope = 'namespace' | 'cluster';
 
+export interface ResolveOptions {
+  readonly scope?: IdentityScope;
+  readonly signal?: AbortSignal;
+}
+
 export interface IdentityResolver {
-  resolve(vaultSecret: VaultSecret, scope?: IdentityScope): Promise<ResolvedIdentity>;
+  /**
+   * `scope`: see IdentityScope (default `namespace`). `signal` is the work's (the reconciles'): it
+   * aborts the Kubernetes reads of resolution and the ServiceAccount TokenRequests of the
+   * identity's credential.
+   */
+  resolve(vaultSecret: VaultSecret, options?: ResolveOptions): Promise<ResolvedIdentity>;
   /** Called once a ServiceAccount identity fails (Entra ID refused it, or it is missing): from
    * then on its changes matter, so the caller starts reporting them to serviceAccountChanged. */
   onServiceAccountTrouble?(listener: () => void): void;

@@ -36,8 +36,8 @@ export interface RestarterOptions {
 
 /** Records "restarts owed" on the VaultSecret's Secret (an annotation; no pod ever sees it). */
 export interface PendingMarker {
-  set(vaultSecret: VaultSecret): Promise<void>;
-  clear(vaultSecret: VaultSecret): Promise<void>;
+  set(vaultSecret: VaultSecret, signal?: AbortSignal): Promise<void>;
+  clear(vaultSecret: VaultSecret, signal?: AbortSignal): Promise<void>;
 }
 
 /** A VaultSecret whose Secret carries the marker, and the workloads still owed a restart. */
@@ -72,6 +72,8 @@ export class RolloutRestarter {
   private readonly owed = new Map<string, Owed>();
   /** Marker writes per VaultSecret, one after another so a clear never overtakes a later set. */
   private readonly marks = new Map<string, Promise<void>>();
+  /** Aborts every Kubernetes request in flight when leadership is lost. */
+  private readonly aborted = new AbortController();
   private stopped = false;
 
   constructor(options: RestarterOptions) {
@@ -147,7 +149,7 @@ export class RolloutRestarter {
     const key = vaultSecretKey(vaultSecret);
     const write = async (): Promise<void> => {
       try {
-        await marker[how](vaultSecret);
+        await marker[how](vaultSecret, this.aborted.signal);
       } catch (error) {
         log.warn(
           { vaultsecret: key, err: errorMessage(error) },
@@ -184,6 +186,12 @@ export class RolloutRestarter {
       state.pending = undefined;
     }
     this.updatePending();
+  }
+
+  /** Leadership is lost: stop, and abort the workload, marker and Event writes in flight. */
+  abort(reason: Error): void {
+    this.stop();
+    this.aborted.abort(reason);
   }
 
   private request(request: Request): void {
@@ -294,7 +302,8 @@ export class RolloutRestarter {
       log.info({ ...about, reason }, message);
     };
 
-    const workload = await workloads.read(namespace, target);
+    const { signal } = this.aborted;
+    const workload = await workloads.read(namespace, target, signal);
     if (!workload) {
       skip('not-found', 'workload to restart not found');
       this.emit(
@@ -328,7 +337,7 @@ export class RolloutRestarter {
       skip('unchanged', 'workload already runs this data');
       return;
     }
-    await workloads.stamp(namespace, target, stamp);
+    await workloads.stamp(namespace, target, stamp, signal);
     state.lastRestartAt = this.timers.now();
     metrics.restarts.inc({ kind: target.kind });
     log.info(about, 'restarted workload: synced data changed');
@@ -351,6 +360,7 @@ export class RolloutRestarter {
       type,
       reason,
       message,
+      this.aborted.signal,
     );
   }
 

@@ -54,6 +54,7 @@ function secretMarker(kubeConfig: KubeConfig): PendingMarker {
   const annotate = async (
     vaultSecret: Parameters<PendingMarker['set']>[0],
     value: string | null,
+    signal: AbortSignal | undefined,
   ): Promise<void> => {
     const { namespace } = vaultSecret.metadata;
     const path = `${collectionPath({ apiVersion: 'v1', plural: 'secrets' }, namespace)}/${encodeURIComponent(targetSecretName(vaultSecret))}`;
@@ -63,13 +64,14 @@ function secretMarker(kubeConfig: KubeConfig): PendingMarker {
         query: { fieldManager: FIELD_MANAGER },
         contentType: 'application/merge-patch+json',
         body: { metadata: { annotations: { [RESTART_PENDING_ANNOTATION]: value } } },
+        signal,
       });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
   };
   return {
-    set: (vaultSecret) => annotate(vaultSecret, 'true'),
-    clear: (vaultSecret) => annotate(vaultSecret, null),
+    set: (vaultSecret, signal) => annotate(vaultSecret, 'true', signal),
+    clear: (vaultSecret, signal) => annotate(vaultSecret, null, signal),
   };
 }

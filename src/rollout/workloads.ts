@@ -1,16 +1,11 @@
 // The workloads a VaultSecret may restart, read and stamped through the Kubernetes API: a merge
 // patch of one pod-template annotation, as `kubectl rollout restart` does (with a timestamp there,
 // a data HMAC here). RBAC: get and patch on exactly these four resources.
-import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
-import {
-  AppsV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { RolloutTarget } from '../api/vault-secret.ts';
 import { isNotFound } from '../kube/api-errors.ts';
 import { FIELD_MANAGER } from '../kube/secret-writer.ts';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import { RESTART_ANNOTATION } from './restart-stamp.ts';
 
 export type WorkloadKind = RolloutTarget['kind'];
@@ -26,13 +21,22 @@ export interface Workload {
 
 export interface WorkloadClient {
   /** Undefined when the workload does not exist. */
-  read(namespace: string, target: RolloutTarget): Promise<Workload | undefined>;
-  stamp(namespace: string, target: RolloutTarget, value: string): Promise<void>;
+  read(
+    namespace: string,
+    target: RolloutTarget,
+    signal?: AbortSignal,
+  ): Promise<Workload | undefined>;
+  stamp(
+    namespace: string,
+    target: RolloutTarget,
+    value: string,
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
-type PodOwner = V1Deployment | V1StatefulSet | V1DaemonSet;
-
-interface ArgoRollout {
+/** What kvsync reads of the four kinds: only Deployments and Rollouts can be paused, and a Rollout
+ * may take its pod template from a workloadRef. */
+interface PodOwner {
   spec?: {
     paused?: boolean;
     workloadRef?: unknown;
@@ -40,84 +44,49 @@ interface ArgoRollout {
   };
 }
 
-const argo = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' };
+const RESOURCES: ReadonlyMap<WorkloadKind, { apiVersion: string; plural: string }> = new Map([
+  ['Deployment', { apiVersion: 'apps/v1', plural: 'deployments' }],
+  ['StatefulSet', { apiVersion: 'apps/v1', plural: 'statefulsets' }],
+  ['DaemonSet', { apiVersion: 'apps/v1', plural: 'daemonsets' }],
+  ['Rollout', { apiVersion: 'argoproj.io/v1alpha1', plural: 'rollouts' }],
+]);
 
 export function kubeWorkloadClient(kubeConfig: KubeConfig): WorkloadClient {
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-  const readApps = async (
-    kind: WorkloadKind,
-    namespace: string,
-    name: string,
-  ): Promise<Workload> => {
-    const stampOf = (workload: PodOwner) =>
-      workload.spec?.template.metadata?.annotations?.[RESTART_ANNOTATION];
-    switch (kind) {
-      case 'Deployment': {
-        const deployment = await apps.readNamespacedDeployment({ namespace, name });
-        return { paused: deployment.spec?.paused === true, stamp: stampOf(deployment) };
-      }
-      case 'StatefulSet':
-        return {
-          paused: false,
-          stamp: stampOf(await apps.readNamespacedStatefulSet({ namespace, name })),
-        };
-      default:
-        return {
-          paused: false,
-          stamp: stampOf(await apps.readNamespacedDaemonSet({ namespace, name })),
-        };
-    }
-  };
+  const path = (namespace: string, { kind, name }: RolloutTarget): string =>
+    `${collectionPath(RESOURCES.get(kind)!, namespace)}/${encodeURIComponent(name)}`;
 
   return {
-    async read(namespace, { kind, name }) {
+    async read(namespace, target, signal) {
+      let workload: PodOwner;
       try {
-        if (kind === 'Rollout') {
-          const rollout = (await custom.getNamespacedCustomObject({
-            ...argo,
-            namespace,
-            name,
-          })) as ArgoRollout;
-          return {
-            paused: rollout.spec?.paused === true,
-            stamp: rollout.spec?.template?.metadata?.annotations?.[RESTART_ANNOTATION],
-            ...(rollout.spec?.workloadRef !== undefined
-              ? {
-                  unsupported:
-                    'it takes its pod template from workloadRef; restart that workload instead',
-                }
-              : {}),
-          };
-        }
-        return await readApps(kind, namespace, name);
+        workload = await kubeJson<PodOwner>(kubeConfig, path(namespace, target), { signal });
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
+      const spec = workload.spec;
+      return {
+        paused: spec?.paused === true,
+        stamp: spec?.template?.metadata?.annotations?.[RESTART_ANNOTATION],
+        ...(target.kind === 'Rollout' && spec?.workloadRef !== undefined
+          ? {
+              unsupported:
+                'it takes its pod template from workloadRef; restart that workload instead',
+            }
+          : {}),
+      };
     },
 
-    async stamp(namespace, { kind, name }, value) {
-      const body = {
-        spec: { template: { metadata: { annotations: { [RESTART_ANNOTATION]: value } } } },
-      };
-      const request = { namespace, name, body, fieldManager: FIELD_MANAGER };
-      switch (kind) {
-        case 'Deployment':
-          await apps.patchNamespacedDeployment(request, mergePatch);
-          return;
-        case 'StatefulSet':
-          await apps.patchNamespacedStatefulSet(request, mergePatch);
-          return;
-        case 'DaemonSet':
-          await apps.patchNamespacedDaemonSet(request, mergePatch);
-          return;
-        case 'Rollout':
-          await custom.patchNamespacedCustomObject({ ...argo, ...request }, mergePatch);
-          return;
-      }
+    async stamp(namespace, target, value, signal) {
+      await kubeJson(kubeConfig, path(namespace, target), {
+        method: 'PATCH',
+        query: { fieldManager: FIELD_MANAGER },
+        contentType: 'application/merge-patch+json',
+        body: {
+          spec: { template: { metadata: { annotations: { [RESTART_ANNOTATION]: value } } } },
+        },
+        signal,
+      });
     },
   };
 }

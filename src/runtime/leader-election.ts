@@ -145,13 +145,31 @@ export class LeaderElector {
     }
   }
 
-  /** One tryAcquireOrRenew: true when this candidate holds the lease afterwards. */
+  /**
+   * One tryAcquireOrRenew: true when this candidate holds the lease afterwards. It has half the
+   * renew deadline (client-go's per-request timeout is alike): a request the API server holds
+   * (etcd down) is given up and tried again, so one hung request does not use up the deadline
+   * when etcd is back sooner.
+   */
   async #attempt(signal: AbortSignal): Promise<boolean> {
+    const timeoutMs = this.#renewDeadlineMs / 2;
+    const attempt = new AbortController();
+    const onAbort = (): void => attempt.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = this.#timers.setTimeout(
+      () => attempt.abort(new Error(`Lease request took longer than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
-      return await this.#tryAcquireOrRenew(signal);
+      if (signal.aborted) return false;
+      return await this.#tryAcquireOrRenew(attempt.signal);
     } catch (error) {
-      if (!isConflict(error) && !signal.aborted) this.#hooks.onError(error);
+      if (signal.aborted || isConflict(error)) return false;
+      this.#hooks.onError(attempt.signal.aborted ? attempt.signal.reason : error);
       return false;
+    } finally {
+      this.#timers.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 

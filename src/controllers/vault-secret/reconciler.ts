@@ -183,7 +183,7 @@ export class VaultSecretReconciler {
   ) {
     const plan = planSync(vaultSecret);
     const vaultUrl = this.deps.vaultUrlOf(vaultSecret.spec.vault.url);
-    const identity = await this.deps.identities.resolve(vaultSecret);
+    const identity = await this.deps.identities.resolve(vaultSecret, { signal });
     signal.throwIfAborted();
     const mirror = this.deps.pool.mirror(vaultUrl, identity);
     const forceSync = this.pendingForceSync(key, vaultSecret);

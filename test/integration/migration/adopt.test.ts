@@ -17,6 +17,7 @@ import type { FakeVault } from '../../support/azure/index.ts';
 import { serverSideApply } from '../../support/crds.ts';
 import { kubeConfigForToken, serviceAccountToken, waitFor } from '../../support/kube.ts';
 import type { SyncEnvironment } from '../../support/kvsync.ts';
+import { chartIdentity, type ChartIdentity } from '../packaging/chart.ts';
 import {
   applyVaultSecret,
   decoded,
@@ -43,9 +44,15 @@ describe('adopting a Secret from External Secrets Operator', () => {
   let env: SyncEnvironment;
   let vault: FakeVault;
   let core: CoreV1Api;
+  let chart: ChartIdentity;
 
   beforeAll(async () => {
-    env = await startSyncEnvironment(inject('controlPlane'), { prefix: 'adopt' });
+    // kvsync runs as the chart installs it: its RBAC, fenced by its admission policies.
+    chart = await chartIdentity(inject('controlPlane'), 'adopt-op');
+    env = await startSyncEnvironment(inject('controlPlane'), {
+      prefix: 'adopt',
+      manager: { kubeConfig: chart.kc },
+    });
     core = env.kc.makeApiClient(CoreV1Api);
     await serverSideApply(env.kc, esoCrd);
     await waitFor(
@@ -64,6 +71,7 @@ describe('adopting a Secret from External Secrets Operator', () => {
 
   afterAll(async () => {
     await env?.close();
+    await chart?.remove();
   });
 
   /** An ExternalSecret (no ESO controller runs: only the object); its owner reference. */

@@ -40,8 +40,8 @@ const TOKEN_LIFETIME_SECONDS = 30;
 /**
  * A lost Lease is lost-lease.test.ts's subject. Here one process must live through each fault, so
  * that what recovers is its informers, queue and caches, not a fresh start. A renewal sent while
- * etcd is down hangs in the API server for its 60 s request timeout, so the renew deadline must
- * outlast the etcd outage plus that.
+ * etcd is down hangs in the API server until kvsync gives it up (after half the renew deadline)
+ * and sends another, so the renew deadline must outlast the etcd outage with room for a retry.
  */
 const LEASE_FLAGS = ['--lease-duration=180s', '--renew-deadline=120s', '--retry-period=2s'];
 const RECOVERY_TIMEOUT_MS = 180_000;

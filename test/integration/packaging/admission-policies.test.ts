@@ -6,17 +6,12 @@ import {
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
-  type KubeConfig,
+  type V1OwnerReference,
   type V1Secret,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestNamespace, deleteTestNamespace, kubeConfigFrom } from '../../support/kube.ts';
-import {
-  applyChartRbac,
-  chartServiceAccountKubeConfig,
-  waitForAdmissionPolicies,
-  type ChartRbac,
-} from './chart.ts';
+import { chartIdentity, type ChartIdentity } from './chart.ts';
 
 const info = inject('controlPlane');
 const admin = kubeConfigFrom(info);
@@ -35,9 +30,8 @@ async function refusal(request: Promise<unknown>): Promise<{ code: number; messa
 }
 
 describe("the chart's admission policies fence kvsync's ServiceAccount", () => {
-  let kvsyncNamespace: string;
   let appNamespace: string;
-  let rbac: ChartRbac;
+  let chart: ChartIdentity;
   let kvsync: CoreV1Api;
   let asAdmin: CoreV1Api;
 
@@ -52,38 +46,68 @@ describe("the chart's admission policies fence kvsync's ServiceAccount", () => {
     ...(type ? { type } : {}),
     stringData: { key: 'value' },
   });
+  /** kvsync's own metadata on a Secret it writes for VaultSecret `vaultSecret`. */
+  const written = (vaultSecret: string) => ({
+    labels: { 'app.kubernetes.io/managed-by': 'kvsync' },
+    annotations: { 'kvsync.io/vaultsecret': vaultSecret },
+  });
   /** What kvsync does under Merge: server-side apply of its own key, as field manager kvsync. */
-  const mergeApply = (client: CoreV1Api, name: string) =>
+  const mergeApply = (client: CoreV1Api, name: string, vaultSecret = 'merger') =>
     client.patchNamespacedSecret(
       {
         namespace: appNamespace,
         name,
         fieldManager: 'kvsync',
         force: true,
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { token: 'dG9rZW4=' } },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, ...written(vaultSecret) },
+          data: { token: 'dG9rZW4=' },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     );
+  /**
+   * What kvsync does to adopt a Secret (creationPolicy Orphan): one PUT of the Secret as read, with
+   * its data, label and annotation, and any other controller's reference dropped.
+   */
+  const adoptPut = async (name: string, vaultSecret: string) => {
+    const current = await kvsync.readNamespacedSecret({ namespace: appNamespace, name });
+    const mine = written(vaultSecret);
+    const others = (current.metadata?.ownerReferences ?? []).filter((ref) => !ref.controller);
+    return kvsync.replaceNamespacedSecret({
+      namespace: appNamespace,
+      name,
+      body: {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          labels: { ...current.metadata?.labels, ...mine.labels },
+          annotations: { ...current.metadata?.annotations, ...mine.annotations },
+          ownerReferences: others,
+        },
+        data: { token: 'dG9rZW4=' },
+      },
+    });
+  };
+  const readData = async (name: string) =>
+    (await kvsync.readNamespacedSecret({ namespace: appNamespace, name })).data;
 
   beforeAll(async () => {
-    kvsyncNamespace = await createTestNamespace(admin, 'vap-kvsync');
+    chart = await chartIdentity(info, 'vap-kvsync');
     appNamespace = await createTestNamespace(admin, 'vap-app');
-    rbac = await applyChartRbac(info, kvsyncNamespace);
-    const kc: KubeConfig = await chartServiceAccountKubeConfig(info, rbac);
-    kvsync = kc.makeApiClient(CoreV1Api);
+    kvsync = chart.kc.makeApiClient(CoreV1Api);
     asAdmin = admin.makeApiClient(CoreV1Api);
     await asAdmin.createNamespacedServiceAccount({
       namespace: appNamespace,
       body: { metadata: { name: 'app' } },
     });
-    await waitForAdmissionPolicies(kc, appNamespace);
   });
 
   afterAll(async () => {
-    await rbac?.remove();
-    for (const ns of [kvsyncNamespace, appNamespace]) {
-      if (ns !== undefined) await deleteTestNamespace(admin, ns);
-    }
+    await chart?.remove();
+    if (appNamespace !== undefined) await deleteTestNamespace(admin, appNamespace);
   });
 
   it('TokenRequests: only for api://AzureADTokenExchange, exactly', async () => {
@@ -93,7 +117,7 @@ describe("the chart's admission policies fence kvsync's ServiceAccount", () => {
       expect(message).toContain(
         `kvsync may request ServiceAccount tokens only for the audience ${ENTRA}`,
       );
-      expect(message).toContain(`admission policy ${rbac.release}-token-requests`);
+      expect(message).toContain(`admission policy ${chart.rbac.release}-token-requests`);
     }
     expect((await tokenRequest(kvsync, [ENTRA])).status?.token).toBeTruthy();
     // Other users are not looked at.
@@ -169,8 +193,80 @@ describe("the chart's admission policies fence kvsync's ServiceAccount", () => {
     );
     expect(code).toBe(403);
     expect(message).toContain(
-      'kvsync may change only Secrets it manages or that are annotated kvsync.io/merge-from or kvsync.io/adopt-by',
+      'kvsync may change only Secrets it manages or that consent to the VaultSecret named',
     );
+  });
+
+  it("takes consent only as the operator's own rule does: for the VaultSecret the Secret names", async () => {
+    const configMap = await asAdmin.createNamespacedConfigMap({
+      namespace: appNamespace,
+      body: { metadata: { name: 'other-controller' } },
+    });
+    const controller = (ref: Omit<V1OwnerReference, 'controller'>): V1OwnerReference[] => [
+      { ...ref, controller: true },
+    ];
+    const cases: { body: V1Secret; write: () => Promise<unknown> }[] = [
+      // Merge consent for another VaultSecret, or a write that names none.
+      {
+        body: secret('merge-other', { annotations: { 'kvsync.io/merge-from': 'merger' } }),
+        write: () => mergeApply(kvsync, 'merge-other', 'intruder'),
+      },
+      {
+        body: secret('merge-unnamed', { annotations: { 'kvsync.io/merge-from': 'merger' } }),
+        write: () =>
+          kvsync.patchNamespacedSecret(
+            {
+              namespace: appNamespace,
+              name: 'merge-unnamed',
+              fieldManager: 'kvsync',
+              force: true,
+              body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'merge-unnamed' } },
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+          ),
+      },
+      // Adoption consent for another VaultSecret; adoption has no "*".
+      {
+        body: secret('adopt-other', { annotations: { 'kvsync.io/adopt-by': 'adopter' } }),
+        write: () => adoptPut('adopt-other', 'intruder'),
+      },
+      {
+        body: secret('adopt-any', { annotations: { 'kvsync.io/adopt-by': '*' } }),
+        write: () => adoptPut('adopt-any', 'intruder'),
+      },
+      // Consenting, but controlled by something that is not an ExternalSecret of ESO.
+      {
+        body: secret('adopt-controlled', {
+          annotations: { 'kvsync.io/adopt-by': 'adopter' },
+          ownerReferences: controller({
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            name: 'other-controller',
+            uid: configMap.metadata!.uid!,
+          }),
+        }),
+        write: () => adoptPut('adopt-controlled', 'adopter'),
+      },
+      {
+        body: secret('adopt-lookalike', {
+          annotations: { 'kvsync.io/adopt-by': 'adopter' },
+          ownerReferences: controller({
+            apiVersion: 'example.com/v1',
+            kind: 'ExternalSecret',
+            name: 'lookalike',
+            uid: '00000000-0000-4000-8000-000000000002',
+          }),
+        }),
+        write: () => adoptPut('adopt-lookalike', 'adopter'),
+      },
+    ];
+    for (const { body, write } of cases) {
+      await asAdmin.createNamespacedSecret({ namespace: appNamespace, body });
+      const { code, message } = await refusal(write());
+      expect(code, body.metadata!.name).toBe(403);
+      expect(message).toMatch(/admission policy kvsync-[0-9a-f]+-secrets/);
+      expect((await readData(body.metadata!.name!))?.token).toBeUndefined();
+    }
   });
 
   it('updates the Secrets it manages and those that consent to a Merge or an adoption', async () => {
@@ -187,13 +283,19 @@ describe("the chart's admission policies fence kvsync's ServiceAccount", () => {
         ],
       }),
       secret('merge-target', { annotations: { 'kvsync.io/merge-from': 'merger' } }),
-      secret('adopt-target', { annotations: { 'kvsync.io/adopt-by': 'adopter' } }),
+      secret('merge-any', { annotations: { 'kvsync.io/merge-from': '*' } }),
     ];
     for (const body of allowed) {
       await asAdmin.createNamespacedSecret({ namespace: appNamespace, body });
       const updated = await mergeApply(kvsync, body.metadata!.name!);
       expect(updated.data?.token).toBe('dG9rZW4=');
     }
+    // Adopted by the VaultSecret it names (with an ExternalSecret as controller: adopt.test.ts).
+    await asAdmin.createNamespacedSecret({
+      namespace: appNamespace,
+      body: secret('adopt-target', { annotations: { 'kvsync.io/adopt-by': 'adopter' } }),
+    });
+    expect((await adoptPut('adopt-target', 'adopter')).data?.token).toBe('dG9rZW4=');
   });
 
   it('admits other users as before: an administrator may still update any Secret', async () => {

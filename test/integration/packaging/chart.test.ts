@@ -117,6 +117,7 @@ const nonDefaultValues = () => ({
     workers: 8,
     defaultRefreshInterval: '30m',
     vaultRequestsPer10s: 1000,
+    valueCacheSize: '256Mi',
     expiryWindow: '360h',
     defaultIdentityNamespaces: [watched],
     vaultSuffixes: ['.vault.example.internal'],
@@ -180,6 +181,7 @@ describe('helm lint and values.schema.json', () => {
       ['--set', 'azure.workloadIdentity.clientId=abc'],
       'clientId',
     ],
+    ['a cache size without a unit', ['--set', 'config.valueCacheSize=64M'], 'valueCacheSize'],
     ['an unknown log level', ['--set', 'config.logLevel=verbose'], 'logLevel'],
     ['an unknown log format', ['--set', 'config.logFormat=pretty'], 'logFormat'],
     [
@@ -310,6 +312,7 @@ describe('helm template applied with server-side dry run', () => {
         '--workers=8',
         '--default-refresh-interval=30m',
         '--vault-requests-per-10s=1000',
+        '--value-cache-size=256Mi',
         '--expiry-window=360h',
         `--default-identity-namespaces=${watched}`,
         '--vault-suffixes=.vault.example.internal',

@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { ControlPlaneInfo } from '../../support/control-plane.ts';
-import { kubeConfigFrom, runTool, serviceAccountToken, waitFor } from '../../support/kube.ts';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  kubeConfigFrom,
+  runTool,
+  serviceAccountToken,
+  waitFor,
+} from '../../support/kube.ts';
 
 export const chartDir = fileURLToPath(new URL('../../../charts/kvsync', import.meta.url));
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -218,4 +225,34 @@ export async function waitForAdmissionPolicies(kc: KubeConfig, namespace: string
     },
     { description: "the chart's admission policies to be in effect" },
   );
+}
+
+export interface ChartIdentity {
+  /** Authenticates as the chart's ServiceAccount: its RBAC, fenced by its admission policies. */
+  readonly kc: KubeConfig;
+  readonly rbac: ChartRbac;
+  /** kvsync's own namespace (the release namespace). */
+  readonly namespace: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * kvsync's user as the chart installs it by default, in a namespace of its own (`prefix`): the
+ * ServiceAccount, RBAC and admission policies applied for real, the policies in effect.
+ */
+export async function chartIdentity(info: Info, prefix: string): Promise<ChartIdentity> {
+  const admin = kubeConfigFrom(info);
+  const namespace = await createTestNamespace(admin, prefix);
+  const rbac = await applyChartRbac(info, namespace);
+  const kc = await chartServiceAccountKubeConfig(info, rbac);
+  await waitForAdmissionPolicies(kc, namespace);
+  return {
+    kc,
+    rbac,
+    namespace,
+    async remove() {
+      await rbac.remove();
+      await deleteTestNamespace(admin, namespace);
+    },
+  };
 }

@@ -14,7 +14,7 @@ import {
   deleteClusterVaultSecret,
   waitForClusterStatus,
 } from '../../support/cluster-vault-secrets.ts';
-import { createTestNamespace, deleteTestNamespace, kubeConfigFrom } from '../../support/kube.ts';
+import { kubeConfigFrom } from '../../support/kube.ts';
 import type { SyncEnvironment } from '../../support/kvsync.ts';
 import {
   applyVaultSecret,
@@ -24,42 +24,33 @@ import {
   startSyncEnvironment,
   waitForReady,
 } from '../../support/kvsync.ts';
-import {
-  applyChartRbac,
-  chartServiceAccountKubeConfig,
-  waitForAdmissionPolicies,
-  type ChartRbac,
-} from './chart.ts';
+import { chartIdentity, type ChartIdentity } from './chart.ts';
 
 const password = 'rbac-sync-password-6e1f';
 
 describe("kvsync with the chart's permissions", () => {
   const info = inject('controlPlane');
   const admin = kubeConfigFrom(info);
-  let operatorNamespace: string;
-  let rbac: ChartRbac;
+  let chart: ChartIdentity;
   let env: SyncEnvironment;
   let vault: FakeVault;
 
   beforeAll(async () => {
-    operatorNamespace = await createTestNamespace(admin, 'rbac-op');
-    rbac = await applyChartRbac(info, operatorNamespace);
-    const chartKc = await chartServiceAccountKubeConfig(info, rbac);
     // kvsync runs fenced by the chart's admission policies, as installed by default.
-    await waitForAdmissionPolicies(chartKc, operatorNamespace);
+    chart = await chartIdentity(info, 'rbac-op');
     env = await startSyncEnvironment(info, {
       prefix: 'rbac-sync',
       identities: (azure) =>
         createIdentityResolver({
-          kubernetes: kubeIdentityPort(chartKc),
+          kubernetes: kubeIdentityPort(chart.kc),
           azureOptions: azure.clientOptions,
           env: { AZURE_TENANT_ID: azure.tenantId, AZURE_AUTHORITY_HOST: azure.authorityHost },
           defaultIdentityNamespaces: [],
           // Refused identities stay paused for the whole test unless their ServiceAccount changes.
           backoff: { initialMs: 3_600_000 },
-          operatorNamespace,
+          operatorNamespace: chart.namespace,
         }),
-      manager: { kubeConfig: chartKc, clusterVaultSecrets: true },
+      manager: { kubeConfig: chart.kc, clusterVaultSecrets: true },
     });
     const app = env.azure.entra.registerApp({
       federatedCredentials: [
@@ -83,8 +74,7 @@ describe("kvsync with the chart's permissions", () => {
   afterAll(async () => {
     if (env) await deleteClusterVaultSecret(admin, `rbac-${env.namespace}`);
     await env?.close();
-    await rbac?.remove();
-    if (operatorNamespace) await deleteTestNamespace(admin, operatorNamespace);
+    await chart?.remove();
   });
 
   it('syncs a secret and a certificate with a per-namespace identity, and records events', async () => {
@@ -156,7 +146,7 @@ describe("kvsync with the chart's permissions", () => {
     const platform = env.azure.entra.registerApp({ clientSecret });
     vault.grant(platform.clientId);
     await admin.makeApiClient(CoreV1Api).createNamespacedSecret({
-      namespace: operatorNamespace,
+      namespace: chart.namespace,
       body: {
         metadata: { name: 'platform-creds' },
         stringData: { tenantId: env.azure.tenantId, clientId: platform.clientId, clientSecret },

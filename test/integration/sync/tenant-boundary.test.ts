@@ -10,8 +10,9 @@ import { kubeIdentityPort } from '../../../src/identity/kubernetes-port.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { collectionPath, kubeJson } from '../../../src/runtime/kube-http.ts';
 import { serviceAccountSubject, type FakeVault } from '../../support/azure/index.ts';
-import { kubeConfigFrom, waitFor } from '../../support/kube.ts';
+import { waitFor } from '../../support/kube.ts';
 import type { SyncEnvironment } from '../../support/kvsync.ts';
+import { chartIdentity, type ChartIdentity } from '../packaging/chart.ts';
 import {
   applyVaultSecret,
   decoded,
@@ -30,6 +31,7 @@ describe('the tenant boundary', () => {
   let vault: FakeVault;
   let vaultUrl: string;
   let core: CoreV1Api;
+  let chart: ChartIdentity;
 
   /** The Secret as the API server stores it (client-node's typed reads drop a "__proto__" key). */
   const rawSecret = (name: string) =>
@@ -41,13 +43,15 @@ describe('the tenant boundary', () => {
     core.createNamespacedSecret({ namespace: env.namespace, body });
 
   beforeAll(async () => {
+    // kvsync runs as the chart installs it: its RBAC, fenced by its admission policies.
+    chart = await chartIdentity(info, 'tenant-op');
     env = await startSyncEnvironment(info, {
       prefix,
       // kvsync's real resolver: the operator's identity from its environment, ServiceAccounts by
       // TokenRequest and exchange with Entra ID.
       identities: (azure, clientId) =>
         createIdentityResolver({
-          kubernetes: kubeIdentityPort(kubeConfigFrom(info)),
+          kubernetes: kubeIdentityPort(chart.kc),
           azureOptions: azure.clientOptions,
           env: {
             AZURE_CLIENT_ID: clientId,
@@ -57,7 +61,7 @@ describe('the tenant boundary', () => {
           },
           defaultIdentityNamespaces: '*',
         }),
-      manager: { metrics },
+      manager: { metrics, kubeConfig: chart.kc },
     });
     core = env.kc.makeApiClient(CoreV1Api);
     vault = env.azure.keyVault.createVault('tenant-kv');
@@ -68,6 +72,7 @@ describe('the tenant boundary', () => {
 
   afterAll(async () => {
     await env?.close();
+    await chart?.remove();
   });
 
   describe('creationPolicy Merge', () => {

@@ -72,8 +72,8 @@ describe('trustingClusterVaultSecrets', () => {
     const scopes: (IdentityScope | undefined)[] = [];
     const resolver = trustingClusterVaultSecrets(
       {
-        resolve: (_vs, scope) => {
-          scopes.push(scope);
+        resolve: (_vs, options) => {
+          scopes.push(options?.scope);
           return Promise.resolve({
             key: 'default',
             credential: { getToken: () => Promise.resolve(null) },

@@ -25,11 +25,19 @@ export class FakeKubernetes implements KubernetesPort {
     this.serviceAccounts.set(`${namespace}/${name}`, { annotations });
   }
 
-  getServiceAccount(namespace: string, name: string): Promise<ServiceAccountInfo | undefined> {
-    return Promise.resolve(this.serviceAccounts.get(`${namespace}/${name}`));
+  // As the real port: nothing is sent once the signal is aborted.
+  async getServiceAccount(
+    namespace: string,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<ServiceAccountInfo | undefined> {
+    await Promise.resolve();
+    signal?.throwIfAborted();
+    return this.serviceAccounts.get(`${namespace}/${name}`);
   }
 
-  async createToken(namespace: string, name: string, spec: TokenRequestSpec) {
+  async createToken(namespace: string, name: string, spec: TokenRequestSpec, signal?: AbortSignal) {
+    signal?.throwIfAborted();
     this.tokenRequests.push({ namespace, name, spec });
     // A real API server answers after a round trip; concurrent callers overlap meanwhile.
     await new Promise((resolve) => setImmediate(resolve));
@@ -47,8 +55,10 @@ export class FakeKubernetes implements KubernetesPort {
     };
   }
 
-  getSecret(namespace: string, name: string) {
-    return Promise.resolve(this.secrets.get(`${namespace}/${name}`));
+  async getSecret(namespace: string, name: string, signal?: AbortSignal) {
+    await Promise.resolve();
+    signal?.throwIfAborted();
+    return this.secrets.get(`${namespace}/${name}`);
   }
 }
 

@@ -306,6 +306,53 @@ describe('client secret identity', () => {
   });
 });
 
+describe("the work's signal", () => {
+  const lost = () => {
+    const work = new AbortController();
+    work.abort(new Error('lost the Lease'));
+    return work.signal;
+  };
+
+  it('aborts the Kubernetes reads of resolution', async () => {
+    const { kubernetes, resolver } = setup();
+    kubernetes.addServiceAccount('payments', 'app', {
+      'azure.workload.identity/client-id': appClientId,
+    });
+    kubernetes.secrets.set('payments/creds', {
+      tenantId: appTenantId,
+      clientId: appClientId,
+      clientSecret: 'not-logged',
+    });
+    for (const identity of [
+      { serviceAccountName: 'app' },
+      { clientSecretRef: { name: 'creds' } },
+    ]) {
+      await expect(
+        resolver.resolve(vaultSecret('payments', identity), { signal: lost() }),
+      ).rejects.toThrow('lost the Lease');
+    }
+  });
+
+  it("aborts the TokenRequests a ServiceAccount identity's credential makes", async () => {
+    const { kubernetes, resolver } = setup();
+    kubernetes.addServiceAccount('payments', 'app', {
+      'azure.workload.identity/client-id': appClientId,
+    });
+    const work = new AbortController();
+    const identity = await resolver.resolve(
+      vaultSecret('payments', { serviceAccountName: 'app' }),
+      { signal: work.signal },
+    );
+    work.abort(new Error('lost the Lease'));
+    // The callback MSAL calls for the assertion inside getToken.
+    const { getAssertion } = innerCredential(identity) as {
+      getAssertion: () => Promise<string>;
+    };
+    await expect(getAssertion()).rejects.toThrow('lost the Lease');
+    expect(kubernetes.tokenRequests).toEqual([]);
+  });
+});
+
 /** The Azure credential behind the wrappers that pause refused identities and share
  * concurrent token requests. */
 function innerCredential(identity: { credential: unknown }): unknown {
@@ -324,7 +371,7 @@ describe('cluster scope (a VaultSecret a ClusterVaultSecret really keeps)', () =
     const copy = vaultSecret('payments');
     const refused = await identityError(resolver.resolve(copy));
     expect(refused.reason).toBe('IdentityNotAllowed');
-    const identity = await resolver.resolve(copy, 'cluster');
+    const identity = await resolver.resolve(copy, { scope: 'cluster' });
     expect(identity.key).toBe('default');
   });
 
@@ -336,7 +383,7 @@ describe('cluster scope (a VaultSecret a ClusterVaultSecret really keeps)', () =
       clientId: otherClientId,
     });
     const copy = vaultSecret('payments', { clientSecretRef: { name: 'platform-creds' } });
-    const identity = await resolver.resolve(copy, 'cluster');
+    const identity = await resolver.resolve(copy, { scope: 'cluster' });
     expect(identity.key).toMatch(/^secret:kvsync-system\/platform-creds:/);
     expect(identity.hints?.clientId).toBe(appClientId);
     const tenants = await resolver.resolve(copy);
@@ -346,14 +393,14 @@ describe('cluster scope (a VaultSecret a ClusterVaultSecret really keeps)', () =
   it('never uses a ServiceAccount of the target namespace', async () => {
     const { resolver } = setup();
     const copy = vaultSecret('payments', { serviceAccountName: 'app' });
-    const error = await identityError(resolver.resolve(copy, 'cluster'));
+    const error = await identityError(resolver.resolve(copy, { scope: 'cluster' }));
     expect(error.reason).toBe('IdentityNotAllowed');
   });
 
   it("names the missing POD_NAMESPACE when kvsync's namespace is unknown", async () => {
     const { resolver } = setup();
     const copy = vaultSecret('payments', { clientSecretRef: { name: 'platform-creds' } });
-    const error = await identityError(resolver.resolve(copy, 'cluster'));
+    const error = await identityError(resolver.resolve(copy, { scope: 'cluster' }));
     expect(error.message).toContain('POD_NAMESPACE');
   });
 });

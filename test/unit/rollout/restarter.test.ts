@@ -28,15 +28,32 @@ class FakeWorkloads implements WorkloadClient {
     return Promise.resolve(this.workloads.get(target.name));
   }
 
-  stamp(_namespace: string, target: RolloutTarget, value: string): Promise<void> {
+  /** Stamps wait for `release` (a slow API server) when set; they end early when aborted. */
+  hold: Promise<void> | undefined;
+  readonly stampSignals: (AbortSignal | undefined)[] = [];
+
+  async stamp(
+    _namespace: string,
+    target: RolloutTarget,
+    value: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.stampSignals.push(signal);
+    if (this.hold) await Promise.race([this.hold, aborted(signal)]);
     const workload = this.workloads.get(target.name)!;
     this.workloads.set(target.name, { ...workload, stamp: value, restarts: workload.restarts + 1 });
-    return Promise.resolve();
   }
 
   restarts(name: string): number {
     return this.workloads.get(name)?.restarts ?? 0;
   }
+}
+
+/** Rejects with the signal's reason once it aborts; never settles without one. */
+function aborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
 }
 
 const key = Buffer.alloc(32, 7);
@@ -228,6 +245,23 @@ describe('RolloutRestarter across a leader change', () => {
   afterEach(() => {
     for (const restarter of restarters.splice(0)) restarter.stop();
     vi.useRealTimers();
+  });
+
+  it('losing leadership aborts a restart in flight: not stamped, left owed to the next leader', async () => {
+    const restarter = leader();
+    let release = (): void => {};
+    workloads.hold = new Promise((resolve) => (release = resolve));
+    restarter.dataChanged(vaultSecret([web]), rotation('two'));
+    await vi.advanceTimersByTimeAsync(10 * second);
+    expect(workloads.stampSignals).toHaveLength(1);
+    restarter.abort(new Error('lost the Lease'));
+    expect(workloads.stampSignals[0]?.aborted).toBe(true);
+    release();
+    await vi.advanceTimersByTimeAsync(5 * 60 * second);
+    expect(workloads.restarts('web')).toBe(0);
+    expect(workloads.stampSignals).toHaveLength(1);
+    await restarter.markersWritten();
+    expect(marker.marked.has('app')).toBe(true);
   });
 
   it('marks the Secret while restarts are owed and clears it once every target is done', async () => {

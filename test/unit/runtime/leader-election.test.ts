@@ -26,11 +26,16 @@ class FakeLeaseServer {
     return held;
   }
 
-  /** A client as one candidate sees it; `reachable = false` cuts it off. */
-  client(): LeaseClient & { reachable: boolean } {
+  /**
+   * A client as one candidate sees it; `reachable = false` cuts it off. `holding = true` is an API
+   * server with etcd down: requests sent meanwhile get no answer, ever, unless their signal aborts.
+   */
+  client(): LeaseClient & { reachable: boolean; holding: boolean } {
     const client = {
       reachable: true,
-      get: async () => {
+      holding: false,
+      get: async (signal?: AbortSignal) => {
+        if (client.holding) await held(signal);
         check(client.reachable);
         const lease = this.lease && structuredClone(this.lease);
         await this.#read();
@@ -68,6 +73,13 @@ class FakeLeaseServer {
     };
     return client;
   }
+}
+
+/** Never settles; rejects when `signal` aborts. */
+function held(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
 }
 
 function check(reachable: boolean): void {
@@ -165,6 +177,21 @@ describe('LeaderElector', () => {
     expect(aLostAt!).toBeLessThan(bLedAt!); // the old leader steps down before the new one starts
     expect(server.lease?.spec?.holderIdentity).toBe('b');
     expect(server.lease?.spec?.leaseTransitions).toBe(1);
+  });
+
+  it('keeps leading through a short etcd outage: a renewal the API server holds is given up and tried again', async () => {
+    const a = candidate('a');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(a.elector.isLeader()).toBe(true);
+    // etcd goes down: the next renewal's request is held by the API server (for up to its own
+    // 60 s timeout), even after etcd is back 4 s later.
+    a.client.holding = true;
+    await vi.advanceTimersByTimeAsync(4_000);
+    a.client.holding = false;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(a.stopped).toEqual([]);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(server.lease?.spec?.holderIdentity).toBe('a');
   });
 
   it('hands over at once on release instead of waiting for the lease to expire', async () => {
