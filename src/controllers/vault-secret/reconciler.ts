@@ -105,6 +105,11 @@ export class VaultSecretReconciler {
    * but the informer cache may not show that write yet when kvsync's own Secret write requeues.
    */
   private readonly forceSyncsHandled = new Map<string, string>();
+  /**
+   * The versions this process announced as rotations, per VaultSecret: the status it compares with
+   * comes from the cache and may not show its own last write yet.
+   */
+  private readonly announced = new Map<string, Map<string, string>>();
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -151,6 +156,9 @@ export class VaultSecretReconciler {
 
     const shown = (await progress.written) ?? vaultSecret.status;
     const status = await this.writeStatus(key, vaultSecret, shown, outcome, log, signal);
+    // After the status records the new versions, so that a rotation is announced once even when a
+    // Secret write succeeded but its answer was lost (the retry finds nothing left to write).
+    if (outcome.ok) this.announceRotations(key, vaultSecret, outcome.objects, signal);
     if (!failed) {
       return {
         requeueAfterMs: nextRefreshMs(
@@ -221,7 +229,6 @@ export class VaultSecretReconciler {
     const written = await this.writeSecret(vaultSecret, desired, signal);
     const changed = written !== 'unchanged';
     if (changed) {
-      this.announceRotations(vaultSecret, objects, signal);
       this.deps.onDataChanged?.(vaultSecret, {
         data: desired.data ?? {},
         ...dataChangeKind(vaultSecret, objects, written === 'created'),
@@ -386,6 +393,7 @@ export class VaultSecretReconciler {
   }
 
   private announceRotations(
+    key: string,
     vaultSecret: VaultSecret,
     objects: readonly SyncedObject[],
     signal: AbortSignal,
@@ -393,9 +401,14 @@ export class VaultSecretReconciler {
     const before = new Map(
       (vaultSecret.status?.objects ?? []).map((o) => [`${o.kind}/${o.name}`, o.version]),
     );
+    const announced = this.announced.get(key) ?? new Map<string, string>();
+    this.announced.set(key, announced);
     for (const object of objects) {
-      const previous = before.get(`${object.kind}/${object.name}`);
+      const id = `${object.kind}/${object.name}`;
+      const previous = before.get(id);
       if (previous === undefined || previous === object.version) continue;
+      if (announced.get(id) === object.version) continue;
+      announced.set(id, object.version);
       this.deps.events.emit(
         eventTarget(vaultSecret),
         'Normal',
@@ -478,6 +491,7 @@ export class VaultSecretReconciler {
     this.deps.pool.release(key);
     this.registered.delete(key);
     this.forceSyncsHandled.delete(key);
+    this.announced.delete(key);
     this.deps.onDeleted?.(key);
   }
 }

@@ -25,6 +25,7 @@ const kc = kubeConfigFrom(info);
 const kubectl = (...args: string[]) => runTool(info, 'kubectl', args);
 const helm = (...args: string[]) => runTool(info, 'helm', args);
 const crdTemplatePath = 'templates/crds/kvsync.io_vaultsecrets.yaml';
+const clusterCrdTemplatePath = 'templates/crds/kvsync.io_clustervaultsecrets.yaml';
 
 let namespace: string;
 let workDir: string;
@@ -40,19 +41,25 @@ afterAll(async () => {
 });
 
 /**
- * A copy of the chart whose CRD serves an API group of its own, so installing, upgrading and
- * deleting it leaves the CRD the other tests use alone. `crdTemplate` replaces the CRD template.
+ * A copy of the chart whose VaultSecret CRD serves an API group, short name and category of its
+ * own, so installing, upgrading and deleting it leaves alone the CRDs the other tests use (and
+ * their `kubectl get vsec` / `kubectl get kvsync`). The copy has no ClusterVaultSecret CRD.
+ * `crdTemplate` replaces the VaultSecret CRD template.
  */
 async function chartCopy(name: string, group: string, crdTemplate?: string): Promise<string> {
   const dir = path.join(workDir, name);
   await cp(chartDir, dir, { recursive: true });
+  await rm(path.join(dir, clusterCrdTemplatePath));
   const file = path.join(dir, crdTemplatePath);
   const template = crdTemplate ?? (await readFile(file, 'utf8'));
+  const tag = group.split('.')[0]?.replace(/-/g, '') ?? 'copy';
   await writeFile(
     file,
     template
       .replace(/^ {2}name: vaultsecrets\.kvsync\.io$/m, `  name: vaultsecrets.${group}`)
-      .replace(/^ {2}group: kvsync\.io$/m, `  group: ${group}`),
+      .replace(/^ {2}group: kvsync\.io$/m, `  group: ${group}`)
+      .replace(/^( +shortNames:\n +- )vsec$/m, `$1${tag}`)
+      .replace(/^( +categories:\n +- )kvsync$/m, `$1${tag}`),
   );
   return dir;
 }

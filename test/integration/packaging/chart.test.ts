@@ -210,6 +210,7 @@ describe('helm template applied with server-side dry run', () => {
       'ClusterRoleBinding',
       'ClusterRoleBinding',
       'CustomResourceDefinition',
+      'CustomResourceDefinition',
       'Deployment',
       'PodDisruptionBudget',
       'Role',
