@@ -53,4 +53,4 @@ LABEL org.opencontainers.image.title="kvsync" \
 USER 65532:65532
 # Metrics and health (flags --metrics-address, --health-address).
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "--import=./dist/runtime/slim-client-node.js", "dist/main.js"]

@@ -66,6 +66,8 @@ export interface ScenarioResult {
     readonly proxyTunnels: number;
     readonly kvsync: KvsyncCounters;
     readonly sweepsDuring: number;
+    /** From start until the first sweep after all were Ready: late echoes of the cold start too. */
+    readonly writes: ColdStartWrites;
   };
   readonly steadyCycle: {
     readonly ms: number;
@@ -87,6 +89,14 @@ export interface ScenarioResult {
   readonly sweeps: readonly { readonly startS: number; readonly endS: number | null }[];
   readonly reconcileErrors: number;
   readonly kvsyncExit: string;
+}
+
+export interface ColdStartWrites {
+  readonly statusApplies: number;
+  /** Of those, the Reconciling=True progress statuses of first syncs that took over 2 s. */
+  readonly progressStatuses: number;
+  readonly events: number;
+  readonly secretWrites: number;
 }
 
 export async function runScenario(stack: Stack, options: ScenarioOptions): Promise<ScenarioResult> {
@@ -252,6 +262,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
         proxyTunnels: coldTunnels,
         kvsync: difference(zeroCounters(started), coldCounters),
         sweepsDuring,
+        writes: coldStartWrites(cycleStart.kvsync, watch.progressCount),
       },
       steadyCycle: {
         ms: Math.round(second.endAt! - first.endAt!),
@@ -278,4 +289,14 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     // With our own control plane everything goes with it; a shared one keeps running.
     if (!stack.ownsControlPlane) await deleteTestNamespace(stack.kc, namespace);
   }
+}
+
+function coldStartWrites(counters: KvsyncCounters, progressStatuses: number): ColdStartWrites {
+  const by = counters.kubeWritesBy;
+  return {
+    statusApplies: by['vaultsecrets/status apply'] ?? 0,
+    progressStatuses,
+    events: by['events create'] ?? 0,
+    secretWrites: (by['secrets create'] ?? 0) + (by['secrets update'] ?? 0),
+  };
 }

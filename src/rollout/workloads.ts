@@ -2,15 +2,10 @@
 // patch of one pod-template annotation, as `kubectl rollout restart` does (with a timestamp there,
 // a data HMAC here). RBAC: get and patch on exactly these four resources.
 import type { KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
-import {
-  AppsV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import type { RolloutTarget } from '../api/vault-secret.ts';
 import { isNotFound } from '../kube/api-errors.ts';
 import { FIELD_MANAGER } from '../kube/secret-writer.ts';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import { RESTART_ANNOTATION } from './restart-stamp.ts';
 
 export type WorkloadKind = RolloutTarget['kind'];
@@ -40,47 +35,35 @@ interface ArgoRollout {
   };
 }
 
-const argo = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' };
+/** Where each kind lives in the API; Argo Rollouts are custom objects. */
+const resources: Record<WorkloadKind, { apiVersion: string; plural: string }> = {
+  Deployment: { apiVersion: 'apps/v1', plural: 'deployments' },
+  StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets' },
+  DaemonSet: { apiVersion: 'apps/v1', plural: 'daemonsets' },
+  Rollout: { apiVersion: 'argoproj.io/v1alpha1', plural: 'rollouts' },
+};
 
+/** Through kvsync's pooled client (kube-http.ts); the generated API clients are not loaded. */
 export function kubeWorkloadClient(kubeConfig: KubeConfig): WorkloadClient {
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const path = (kind: WorkloadKind, namespace: string, name: string) =>
+    `${collectionPath(resources[kind], namespace)}/${encodeURIComponent(name)}`;
 
   const readApps = async (
     kind: WorkloadKind,
     namespace: string,
     name: string,
   ): Promise<Workload> => {
-    const stampOf = (workload: PodOwner) =>
-      workload.spec?.template.metadata?.annotations?.[RESTART_ANNOTATION];
-    switch (kind) {
-      case 'Deployment': {
-        const deployment = await apps.readNamespacedDeployment({ namespace, name });
-        return { paused: deployment.spec?.paused === true, stamp: stampOf(deployment) };
-      }
-      case 'StatefulSet':
-        return {
-          paused: false,
-          stamp: stampOf(await apps.readNamespacedStatefulSet({ namespace, name })),
-        };
-      default:
-        return {
-          paused: false,
-          stamp: stampOf(await apps.readNamespacedDaemonSet({ namespace, name })),
-        };
-    }
+    const workload = await kubeJson<PodOwner>(kubeConfig, path(kind, namespace, name));
+    const stamp = workload.spec?.template.metadata?.annotations?.[RESTART_ANNOTATION];
+    const paused = kind === 'Deployment' && (workload as V1Deployment).spec?.paused === true;
+    return { paused, stamp };
   };
 
   return {
     async read(namespace, { kind, name }) {
       try {
         if (kind === 'Rollout') {
-          const rollout = (await custom.getNamespacedCustomObject({
-            ...argo,
-            namespace,
-            name,
-          })) as ArgoRollout;
+          const rollout = await kubeJson<ArgoRollout>(kubeConfig, path(kind, namespace, name));
           return {
             paused: rollout.spec?.paused === true,
             stamp: rollout.spec?.template?.metadata?.annotations?.[RESTART_ANNOTATION],
@@ -103,21 +86,12 @@ export function kubeWorkloadClient(kubeConfig: KubeConfig): WorkloadClient {
       const body = {
         spec: { template: { metadata: { annotations: { [RESTART_ANNOTATION]: value } } } },
       };
-      const request = { namespace, name, body, fieldManager: FIELD_MANAGER };
-      switch (kind) {
-        case 'Deployment':
-          await apps.patchNamespacedDeployment(request, mergePatch);
-          return;
-        case 'StatefulSet':
-          await apps.patchNamespacedStatefulSet(request, mergePatch);
-          return;
-        case 'DaemonSet':
-          await apps.patchNamespacedDaemonSet(request, mergePatch);
-          return;
-        case 'Rollout':
-          await custom.patchNamespacedCustomObject({ ...argo, ...request }, mergePatch);
-          return;
-      }
+      await kubeJson(kubeConfig, path(kind, namespace, name), {
+        method: 'PATCH',
+        query: { fieldManager: FIELD_MANAGER },
+        body,
+        contentType: 'application/merge-patch+json',
+      });
     },
   };
 }

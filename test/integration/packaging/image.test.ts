@@ -324,7 +324,11 @@ if (unavailable) {
         await podman('image', 'inspect', '--format', '{{json .Config}}', build.image),
       ) as { User: string; Entrypoint: string[]; Labels: Record<string, string> };
       expect(config.User).toBe('65532:65532');
-      expect(config.Entrypoint).toEqual(['node', 'dist/main.js']);
+      expect(config.Entrypoint).toEqual([
+        'node',
+        '--import=./dist/runtime/slim-client-node.js',
+        'dist/main.js',
+      ]);
       expect(config.Labels).toMatchObject({
         'org.opencontainers.image.title': 'kvsync',
         'org.opencontainers.image.licenses': 'Apache-2.0',
