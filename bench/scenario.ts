@@ -190,6 +190,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     };
     const first = await sweepEnd(tracker.completed, 'a sweep after all were Ready');
     const cycleStart = { vault: calls(), entra: entra(), kvsync: await readCounters(kvsync) };
+    const coldProgress = watch.progressCount;
     const second = await sweepEnd(tracker.completed, 'the next sweep');
     const cycleEnd = { vault: calls(), entra: entra(), kvsync: await readCounters(kvsync) };
     const steadyVault = subtract(cycleEnd.vault, cycleStart.vault);
@@ -262,7 +263,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
         proxyTunnels: coldTunnels,
         kvsync: difference(zeroCounters(started), coldCounters),
         sweepsDuring,
-        writes: coldStartWrites(cycleStart.kvsync, watch.progressCount),
+        writes: coldStartWrites(cycleStart.kvsync, coldProgress),
       },
       steadyCycle: {
         ms: Math.round(second.endAt! - first.endAt!),

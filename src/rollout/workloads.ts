@@ -55,7 +55,8 @@ export function kubeWorkloadClient(kubeConfig: KubeConfig): WorkloadClient {
   ): Promise<Workload> => {
     const workload = await kubeJson<PodOwner>(kubeConfig, path(kind, namespace, name));
     const stamp = workload.spec?.template.metadata?.annotations?.[RESTART_ANNOTATION];
-    const paused = kind === 'Deployment' && (workload as V1Deployment).spec?.paused === true;
+    const paused =
+      kind === 'Deployment' && (workload as { spec?: { paused?: boolean } }).spec?.paused === true;
     return { paused, stamp };
   };
 

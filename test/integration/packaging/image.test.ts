@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { serviceAccountSubject, startAzureDoubles } from '../../support/azure/index.ts';
 import { applyVaultSecret, decoded, readSecret, waitForReady } from '../../support/kvsync.ts';
+import { NODE_OPTIONS_OF_IMAGE } from '../../support/kvsync-process.ts';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -326,6 +327,7 @@ if (unavailable) {
       expect(config.User).toBe('65532:65532');
       expect(config.Entrypoint).toEqual([
         'node',
+        ...NODE_OPTIONS_OF_IMAGE,
         '--import=./dist/runtime/slim-client-node.js',
         'dist/main.js',
       ]);

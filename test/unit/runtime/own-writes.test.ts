@@ -21,7 +21,7 @@ describe('OwnWrites', () => {
 
   it('takes the echo of a finished write as its own, and the next event as someone else', async () => {
     const { own } = setup();
-    await own.track('ns/a', async () => '7', version);
+    await own.track('ns/a', () => Promise.resolve('7'), version);
     expect(own.isOwn('ns/a', '7')).toBe(true);
     expect(own.isOwn('ns/a', '9')).toBe(false);
   });
@@ -60,7 +60,7 @@ describe('OwnWrites', () => {
 
   it('keeps objects apart', async () => {
     const { own } = setup();
-    await own.track('ns/a', async () => '7', version);
+    await own.track('ns/a', () => Promise.resolve('7'), version);
     expect(own.isOwn('ns/b', '7')).toBe(false);
     expect(own.isOwn('ns/a', '7')).toBe(true);
   });
