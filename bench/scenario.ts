@@ -92,6 +92,8 @@ export interface ScenarioResult {
 }
 
 export interface ColdStartWrites {
+  /** Each VaultSecret once: kvsync's own writes echoing back reconcile nothing. */
+  readonly reconciles: number;
   readonly statusApplies: number;
   /** Of those, the Reconciling=True progress statuses of first syncs that took over 2 s. */
   readonly progressStatuses: number;
@@ -295,6 +297,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
 function coldStartWrites(counters: KvsyncCounters, progressStatuses: number): ColdStartWrites {
   const by = counters.kubeWritesBy;
   return {
+    reconciles: counters.reconciles,
     statusApplies: by['vaultsecrets/status apply'] ?? 0,
     progressStatuses,
     events: by['events create'] ?? 0,
