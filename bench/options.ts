@@ -22,11 +22,13 @@ export interface BenchOptions {
   readonly memorySampleMs: number;
   /** Also measure rotation with Key Vault events from a Storage Queue (Azurite). */
   readonly events: boolean;
+  /** Namespaces of the ClusterVaultSecret fan-out run; 0 skips it. */
+  readonly fanOut: number;
 }
 
 export const usage = `Usage: npm run bench -- [flags]
   --quick                 N = 50, refreshInterval 10s (what CI runs)
-  --n=1000,10000          VaultSecret counts, one run each (default 1000,10000)
+  --n=1000,10000          VaultSecret counts, one run each (default 1000,10000; 0: none)
   --refresh-interval=60s  refreshInterval of every VaultSecret
   --latency-ms=20         latency the fake Key Vault adds to every answer
   --concurrency=32        VaultSecret creations in flight
@@ -35,6 +37,8 @@ export const usage = `Usage: npm run bench -- [flags]
   --out=<dir>             where the JSON goes (default bench/results)
   --profile               write kvsync's CPU profile and a heap snapshot next to the JSON
   --kvsync-arg=<flag>     pass a flag to kvsync (repeatable), e.g. --kvsync-arg=--workers=8
+  --fan-out=1000          namespaces one ClusterVaultSecret (2 objects) fans out to
+                          (default 1000; 0 skips; --quick: 0)
   --no-events             skip the events phase (kvsync restarted with --event-queue-url on
                           an Azurite queue, the same 1% rotation announced as Key Vault events)
   --kvsync-node-option=<flag>  a Node or V8 option for kvsync (NODE_OPTIONS, repeatable), e.g.
@@ -59,6 +63,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       'kvsync-import': { type: 'string', multiple: true, default: [] },
       'kvsync-node-option': { type: 'string', multiple: true, default: [] },
       events: { type: 'boolean', default: true },
+      'fan-out': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -70,7 +75,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   if (entry !== 'dist' && entry !== 'source') throw new Error('--entry must be dist or source');
   return {
     quick,
-    sizes: (values.n ?? (quick ? '50' : '1000,10000')).split(',').map((n) => positive(n, '--n')),
+    sizes: (values.n ?? (quick ? '50' : '1000,10000'))
+      .split(',')
+      .map((n) => positive(n, '--n', true))
+      .filter((n) => n > 0),
     refreshInterval: values['refresh-interval'] ?? (quick ? '10s' : '60s'),
     latencyMs: positive(values['latency-ms'], '--latency-ms', true),
     // Key Vault's limit for secret GET and LIST: 4,000 per 10 s per vault.
@@ -86,6 +94,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     kvsyncNodeOptions: values['kvsync-node-option'],
     memorySampleMs: quick ? 1_000 : 5_000,
     events: values.events,
+    fanOut: positive(values['fan-out'] ?? (quick ? '0' : '1000'), '--fan-out', true),
   };
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { waitFor } from '../test/support/kube.ts';
 import type { KvsyncProcess } from '../test/support/kvsync-process.ts';
 import { parseBenchArgs, usage, type BenchOptions } from './options.ts';
+import { fanOutTable, runFanOut, type FanOutResult } from './fan-out.ts';
 import { describeMachine, markdownTable, notes } from './report.ts';
 import { runScenario, type ScenarioResult } from './scenario.ts';
 import { startStack } from './stack.ts';
@@ -66,19 +67,46 @@ async function main(): Promise<number> {
     }
   }
 
+  const fanOut = options.fanOut > 0 ? await fanOutRun(options) : undefined;
+
   const file = path.join(outDir, `${runName}.json`);
   const record = {
     startedAt: startedAt.toISOString(),
     machine: describeMachine(),
     options: { ...options, kubeconfigPath: options.kubeconfigPath ? '(given)' : undefined },
     results,
+    ...(fanOut ? { fanOut } : {}),
     profiles,
   };
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-  process.stdout.write(`${markdownTable(results)}\n\n${notes(results)}\n`);
+  if (results.length > 0)
+    process.stdout.write(`${markdownTable(results)}\n\n${notes(results)}\n\n`);
+  if (fanOut) process.stdout.write(`${fanOutTable(fanOut)}\n`);
   log(`results: ${path.relative(process.cwd(), file)}`);
   for (const dir of profiles) log(`profile: ${path.relative(process.cwd(), dir)}`);
   return 0;
+}
+
+async function fanOutRun(options: BenchOptions): Promise<FanOutResult> {
+  log(`fan-out to ${options.fanOut} namespaces: starting the stack`);
+  const stack = await startStack({
+    kubeconfigPath: options.kubeconfigPath,
+    log: (line) => log(`  ${line}`),
+  });
+  try {
+    return await runFanOut(stack, {
+      namespaces: options.fanOut,
+      refreshInterval: options.refreshInterval,
+      latencyMs: options.latencyMs,
+      createConcurrency: options.createConcurrency,
+      entry: options.entry,
+      kvsyncArgs: options.kvsyncArgs,
+      kvsyncEnv: nodeOptions(options, undefined),
+      log,
+    });
+  } finally {
+    await stack.close();
+  }
 }
 
 /**

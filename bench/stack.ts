@@ -26,8 +26,9 @@ export interface StackOptions {
 
 export interface KvsyncStart {
   readonly name: string;
-  /** Namespaces kvsync watches; its Lease lives in the first. */
+  /** Namespaces kvsync watches (empty: all); its Lease lives in the first unless given. */
   readonly namespaces: readonly string[];
+  readonly leaseNamespace?: string;
   readonly entry: 'dist' | 'source';
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -90,7 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       controlPlaneStartupMs,
       operatorClientId: operatorApp.clientId,
       async startKvsync(start) {
-        const [leaseNamespace] = start.namespaces;
+        const leaseNamespace = start.leaseNamespace ?? start.namespaces[0];
         if (!leaseNamespace) throw new Error('startKvsync: at least one namespace is needed');
         const processOptions: KvsyncProcessOptions = {
           name: start.name,

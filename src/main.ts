@@ -88,6 +88,7 @@ async function run(
     azureOptions,
     env,
     defaultIdentityNamespaces: config.defaultIdentityNamespaces,
+    operatorNamespace: env.POD_NAMESPACE || config.leaseNamespace,
     onTokenRequest: (kind) => metrics.tokenRequests.inc({ kind }),
   });
   // Assigned once the endpoints are up; probes before that answer 'starting'.
@@ -130,6 +131,7 @@ async function run(
         metadata: { name: podName, namespace: env.POD_NAMESPACE || config.leaseNamespace },
       },
       ...(events ? { events } : {}),
+      clusterVaultSecrets: true,
       rollout: {
         keySecret: { namespace: config.leaseNamespace, name: 'kvsync-rollout-key' },
         minIntervalMs: config.rolloutMinIntervalMs,

@@ -6,6 +6,7 @@ import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { VaultSecret } from './api/vault-secret.ts';
 import { apiVersion, forceSyncValue, plural, targetSecretName } from './api/vault-secret.ts';
+import { clusterVaultSecretController } from './controllers/cluster-vault-secret/controller.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './controllers/vault-secret/desired-secret.ts';
 import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
 import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
@@ -59,6 +60,11 @@ export interface ManagerOptions {
   readonly events?: EventOptions;
   /** spec.rolloutRestart; default: the HMAC key Secret `kvsync-rollout-key` in kvsync-system. */
   readonly rollout?: RolloutOptions;
+  /**
+   * Run the ClusterVaultSecret controller. main.ts always does; tests opt in, because managers
+   * of parallel tests share one cluster and its cluster-scoped ClusterVaultSecrets.
+   */
+  readonly clusterVaultSecrets?: boolean;
 }
 
 export interface Manager {
@@ -93,6 +99,28 @@ export function startManager(options: ManagerOptions): Manager {
       onStatus: informerStatusLogger(log, 'secrets'),
     },
   );
+
+  const clusterVaultSecrets = options.clusterVaultSecrets
+    ? clusterVaultSecretController({
+        kubeConfig,
+        vaultSecrets,
+        watchedNamespaces: namespaces,
+        workers: options.workers,
+        log,
+        onWrite: (resource, verb) => metrics.kubeWrites.inc({ resource, verb }),
+        onReconcile: (event) => {
+          if (event.result !== 'error') return;
+          log.warn(
+            {
+              clustervaultsecret: event.key,
+              retries: event.retries,
+              err: errorMessage(event.error),
+            },
+            'reconcile failed; retrying with backoff',
+          );
+        },
+      })
+    : undefined;
 
   const budget = createVaultBudget({
     ...options.budget,
@@ -188,7 +216,7 @@ export function startManager(options: ManagerOptions): Manager {
     events: recorder,
     pool,
     certificates,
-    identities: options.identities,
+    identities: clusterVaultSecrets?.trusting(options.identities) ?? options.identities,
     vaultUrlOf,
     expiryWindowMs: options.expiryWindowMs,
     defaultRefreshInterval: options.defaultRefreshInterval,
@@ -219,7 +247,7 @@ export function startManager(options: ManagerOptions): Manager {
   const controller: Controller = new Controller({
     reconcile: (key, { signal }) => reconciler.reconcile(key, signal),
     workers: options.workers,
-    waitFor: [vaultSecrets, secrets],
+    waitFor: [vaultSecrets, secrets, ...(clusterVaultSecrets?.caches ?? [])],
     onReconcile: (event) => {
       metrics.reconcileTotal.inc({ result: event.result });
       metrics.reconcileDuration.observe(event.durationMs / 1000);
@@ -274,7 +302,7 @@ export function startManager(options: ManagerOptions): Manager {
 
   vaultSecrets.start();
   secrets.start();
-  const started = controller.start();
+  const started = Promise.all([controller.start(), clusterVaultSecrets?.start()]).then(() => {});
   // Events are matched against the VaultSecret cache, so they are received once it is synced.
   void started.then(
     () => events?.start(),
@@ -284,10 +312,11 @@ export function startManager(options: ManagerOptions): Manager {
     started,
     pool,
     controller,
-    ready: () => vaultSecrets.hasSynced() && secrets.hasSynced(),
+    ready: () =>
+      vaultSecrets.hasSynced() && secrets.hasSynced() && (clusterVaultSecrets?.hasSynced() ?? true),
     async stop(deadlineMs = 30_000) {
       await events?.stop();
-      await controller.stop(deadlineMs);
+      await Promise.all([controller.stop(deadlineMs), clusterVaultSecrets?.stop(deadlineMs)]);
       restarter.stop();
       // Restarts still owed stay marked on their Secrets for the next leader.
       await restarter.markersWritten();

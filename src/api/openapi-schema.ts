@@ -36,3 +36,23 @@ export interface OpenApiSchema {
   readonly 'x-kubernetes-list-map-keys'?: readonly string[];
   readonly 'x-kubernetes-map-type'?: 'atomic' | 'granular';
 }
+
+/** The top-level schema of a kvsync resource: spec required, status written by kvsync. */
+export function resourceSchema(
+  description: string,
+  spec: OpenApiSchema,
+  status: OpenApiSchema,
+): OpenApiSchema {
+  return {
+    type: 'object',
+    description,
+    required: ['spec'],
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      spec,
+      status,
+    },
+  };
+}

@@ -84,3 +84,12 @@ const retriedReasons: ReadonlySet<string> = new Set([Reason.VaultError, Reason.T
 export function failureCondition(reason: string): ConditionType {
   return retriedReasons.has(reason) ? ConditionType.Reconciling : ConditionType.Stalled;
 }
+
+// ClusterVaultSecret status: the ConditionTypes Ready, Reconciling and Stalled as kstatus reads them;
+// the reasons below plus Reason.Synced and Reason.Progressing.
+export const ClusterReason = {
+  /** Some selected namespaces' VaultSecrets failed; status.failures names the first ones. */
+  NamespacesFailed: 'NamespacesFailed',
+  /** A selected namespace holds a VaultSecret of that name not owned by the ClusterVaultSecret. */
+  VaultSecretConflict: 'VaultSecretConflict',
+} as const;

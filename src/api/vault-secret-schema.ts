@@ -4,7 +4,7 @@
 //
 // Every string, list and map is bounded: the API server estimates the worst-case cost of each
 // CEL rule from these bounds and refuses the CRD when a rule could cost too much.
-import type { OpenApiSchema, ValidationRule } from './openapi-schema.ts';
+import { resourceSchema, type OpenApiSchema, type ValidationRule } from './openapi-schema.ts';
 
 /** Names of the sub-schemas that become named TypeScript types (the generator sets `title`). */
 export const schemaTypeNames = new Map<OpenApiSchema, string>();
@@ -592,18 +592,23 @@ const syncedObject = named('SyncedObject', {
   },
 });
 
+/** observedGeneration and conditions (a map by type): the status fields of every kvsync resource. */
+export const commonStatusProperties = {
+  observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+  conditions: {
+    type: 'array',
+    maxItems: 16,
+    items: condition,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  },
+} as const satisfies Record<string, OpenApiSchema>;
+
 export const vaultSecretStatusSchema = named('VaultSecretStatus', {
   type: 'object',
   description: 'Written by kvsync only.',
   properties: {
-    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
-    conditions: {
-      type: 'array',
-      maxItems: 16,
-      items: condition,
-      'x-kubernetes-list-type': 'map',
-      'x-kubernetes-list-map-keys': ['type'],
-    },
+    ...commonStatusProperties,
     secretName: { type: 'string', maxLength: 253 },
     syncedAt: {
       type: 'string',
@@ -631,15 +636,8 @@ export const vaultSecretStatusSchema = named('VaultSecretStatus', {
   },
 });
 
-export const vaultSecretSchema: OpenApiSchema = {
-  type: 'object',
-  description: 'Keeps a Kubernetes Secret in sync with Azure Key Vault secrets and certificates.',
-  required: ['spec'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    metadata: { type: 'object' },
-    spec: vaultSecretSpecSchema,
-    status: vaultSecretStatusSchema,
-  },
-};
+export const vaultSecretSchema = resourceSchema(
+  'Keeps a Kubernetes Secret in sync with Azure Key Vault secrets and certificates.',
+  vaultSecretSpecSchema,
+  vaultSecretStatusSchema,
+);

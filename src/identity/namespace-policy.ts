@@ -24,3 +24,18 @@ export function noDefaultIdentity(): IdentityError {
     'kvsync has no identity of its own configured; set spec.vault.identity or install with workload identity',
   );
 }
+
+export function clusterServiceAccountNotAllowed(): IdentityError {
+  return new IdentityError(
+    'IdentityNotAllowed',
+    "a VaultSecret kept by a ClusterVaultSecret reads with kvsync's own identity or a clientSecretRef " +
+      "in kvsync's namespace, never a ServiceAccount of the target namespace",
+  );
+}
+
+export function noOperatorNamespace(): IdentityError {
+  return new IdentityError(
+    'IdentityError',
+    "kvsync does not know its own namespace (POD_NAMESPACE), where a ClusterVaultSecret's clientSecretRef lives",
+  );
+}

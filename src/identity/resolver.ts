@@ -27,9 +27,11 @@ import {
 import { serviceAccountNotFound, type KubernetesPort } from './kubernetes-port.ts';
 import { LruCache } from '../runtime/lru-cache.ts';
 import {
+  clusterServiceAccountNotAllowed,
   defaultIdentityNotAllowed,
   mayUseDefaultIdentity,
   noDefaultIdentity,
+  noOperatorNamespace,
   type NamespaceList,
 } from './namespace-policy.ts';
 import { ServiceAccountTokens } from './service-account-tokens.ts';
@@ -38,6 +40,7 @@ import {
   IdentityError,
   IdentityPausedError,
   type IdentityResolver,
+  type IdentityScope,
   type ResolvedIdentity,
   type TokenRequestKind,
 } from './types.ts';
@@ -51,6 +54,8 @@ export interface IdentityResolverOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Namespaces that may use the operator's own identity. */
   readonly defaultIdentityNamespaces: NamespaceList;
+  /** kvsync's own namespace: where clientSecretRefs of ClusterVaultSecrets' VaultSecrets live. */
+  readonly operatorNamespace?: string;
   /** Every TokenRequest and every request to Entra ID's token endpoint. */
   readonly onTokenRequest?: (kind: TokenRequestKind) => void;
   /** Credentials kept (least recently used dropped). Default 1000. */
@@ -114,8 +119,11 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
       .digest('hex')
       .slice(0, 16);
 
-  const viaDefault = (namespace: string): DefaultIdentity => {
-    if (!mayUseDefaultIdentity(namespace, options.defaultIdentityNamespaces)) {
+  const viaDefault = (namespace: string, scope: IdentityScope): DefaultIdentity => {
+    if (
+      scope !== 'cluster' &&
+      !mayUseDefaultIdentity(namespace, options.defaultIdentityNamespaces)
+    ) {
       throw defaultIdentityNotAllowed(namespace);
     }
     if (!defaultIdentity) throw noDefaultIdentity();
@@ -214,18 +222,26 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     return { key, credential, hints };
   };
 
+  const operatorNamespace = (): string => {
+    if (options.operatorNamespace === undefined) throw noOperatorNamespace();
+    return options.operatorNamespace;
+  };
+
   return {
-    async resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity> {
+    async resolve(vaultSecret: VaultSecret, scope = 'namespace'): Promise<ResolvedIdentity> {
       const namespace = vaultSecret.metadata.namespace;
       const identity = vaultSecret.spec.vault.identity;
       const overrides: Overrides = { clientId: identity?.clientId, tenantId: identity?.tenantId };
       if (identity?.serviceAccountName !== undefined) {
+        // The CRD refuses this in a ClusterVaultSecret; a copy edited to name one loses the trust.
+        if (scope === 'cluster') throw clusterServiceAccountNotAllowed();
         return await viaServiceAccount(namespace, identity.serviceAccountName, overrides);
       }
       if (identity?.clientSecretRef !== undefined) {
-        return await viaClientSecret(namespace, identity.clientSecretRef.name, overrides);
+        const secretNamespace = scope === 'cluster' ? operatorNamespace() : namespace;
+        return await viaClientSecret(secretNamespace, identity.clientSecretRef.name, overrides);
       }
-      return viaDefault(namespace);
+      return viaDefault(namespace, scope);
     },
     onServiceAccountTrouble(listener) {
       troubleListeners.push(listener);

@@ -22,8 +22,15 @@ export interface ResolvedIdentity extends VaultIdentity {
   readonly hints?: IdentityHints;
 }
 
+/**
+ * `namespace` (the default): the VaultSecret's namespace decides, under
+ * --default-identity-namespaces. `cluster`: a ClusterVaultSecret keeps this VaultSecret (see
+ * cluster-trust.ts): kvsync's own identity is allowed and clientSecretRef is in kvsync's namespace.
+ */
+export type IdentityScope = 'namespace' | 'cluster';
+
 export interface IdentityResolver {
-  resolve(vaultSecret: VaultSecret): Promise<ResolvedIdentity>;
+  resolve(vaultSecret: VaultSecret, scope?: IdentityScope): Promise<ResolvedIdentity>;
   /** Called once a ServiceAccount identity fails (Entra ID refused it, or it is missing): from
    * then on its changes matter, so the caller starts reporting them to serviceAccountChanged. */
   onServiceAccountTrouble?(listener: () => void): void;

@@ -52,7 +52,11 @@ export interface SyncEnvironment {
 export interface SyncEnvironmentOptions {
   readonly prefix: string;
   readonly azure?: AzureDoubles;
-  readonly identities?: (azure: AzureDoubles, clientId: string) => IdentityResolver;
+  readonly identities?: (
+    azure: AzureDoubles,
+    clientId: string,
+    clientSecret: string,
+  ) => IdentityResolver;
   readonly manager?: Partial<ManagerOptions>;
 }
 
@@ -79,7 +83,9 @@ export async function startSyncEnvironment(
     kubeConfig: kc,
     namespaces: [namespace],
     workers: 4,
-    identities: options.identities?.(azure, app.clientId) ?? defaultIdentityResolver(credential),
+    identities:
+      options.identities?.(azure, app.clientId, clientSecret) ??
+      defaultIdentityResolver(credential),
     extraVaultSuffixes: [azure.vaultDnsSuffix],
     expiryWindowMs: 30 * 24 * 3_600_000,
     defaultRefreshInterval: '1h',

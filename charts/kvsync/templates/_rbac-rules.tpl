@@ -17,6 +17,12 @@ empty, else in each watched namespace (Role). Least privilege; each rule says wh
 - apiGroups: ["kvsync.io"]
   resources: ["vaultsecrets/finalizers"]
   verbs: ["update"]
+# The VaultSecrets a ClusterVaultSecret keeps in each selected namespace: created and updated by
+# server-side apply, deleted when the namespace is no longer selected (with a uid precondition, so
+# only the one kvsync saw it own). kvsync changes no other VaultSecret.
+- apiGroups: ["kvsync.io"]
+  resources: ["vaultsecrets"]
+  verbs: ["create", "patch", "delete"]
 # The Secrets kvsync writes. Its informer lists and watches only Secrets labelled
 # app.kubernetes.io/managed-by=kvsync, but RBAC cannot express a label selector, so list/watch
 # cover every Secret in scope. get: Merge mode reads the existing Secret, clientSecretRef reads the

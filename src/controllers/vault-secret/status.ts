@@ -2,6 +2,7 @@
 // flips, so that an unchanged world produces an identical status and no write.
 import { ConditionType, failureCondition, Reason } from '../../api/reasons.ts';
 import type { StatusCondition as Condition, VaultSecretStatus } from '../../api/vault-secret.ts';
+import { comparableConditions, condition, keepTransitionTime } from '../../kube/conditions.ts';
 import type { SyncedObject } from './secret-data.ts';
 
 export type Outcome =
@@ -188,30 +189,8 @@ function toStatusObject(object: SyncedObject) {
   };
 }
 
-function condition(
-  type: string,
-  status: 'True' | 'False' | 'Unknown',
-  reason: string,
-  message: string,
-  generation: number | undefined,
-): Condition {
-  return {
-    type,
-    status,
-    reason,
-    message,
-    lastTransitionTime: '',
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
-  };
-}
-
 function merge(previous: VaultSecretStatus | undefined, next: Condition, now: Date): Condition {
-  const before = previous?.conditions?.find((c) => c.type === next.type);
-  const lastTransitionTime =
-    before && before.status === next.status
-      ? before.lastTransitionTime
-      : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { ...next, lastTransitionTime };
+  return keepTransitionTime(previous?.conditions, next, now);
 }
 
 function summary(keys: number, objects: number): string {
@@ -222,14 +201,7 @@ function normalise(status: VaultSecretStatus): unknown {
   // The API server drops empty fields and may reorder keys; compare what matters, in one order.
   return {
     observedGeneration: status.observedGeneration,
-    conditions: (status.conditions ?? []).map((c) => [
-      c.type,
-      c.status,
-      c.reason,
-      c.message,
-      c.lastTransitionTime,
-      c.observedGeneration,
-    ]),
+    conditions: comparableConditions(status.conditions),
     secretName: status.secretName,
     syncedAt: status.syncedAt,
     lastHandledForceSync: status.lastHandledForceSync,

@@ -204,6 +204,8 @@ describe('helm template applied with server-side dry run', () => {
       'ClusterRole',
       'ClusterRole', // VaultSecrets in the default edit and admin roles
       'ClusterRole', // ... and in the default view role
+      'ClusterRole', // ClusterVaultSecret and Namespace reads
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'Deployment',
@@ -241,6 +243,8 @@ describe('helm template applied with server-side dry run', () => {
     const docs = documents(manifest);
     expect(docs.map((d) => `${d.kind} ${d.metadata.namespace ?? ''}`).sort()).toEqual(
       [
+        'ClusterRole ', // ClusterVaultSecret and Namespace reads, also with watchNamespaces
+        'ClusterRoleBinding ',
         `ConfigMap ${namespace}`, // the Grafana dashboard
         `Deployment ${namespace}`,
         `NetworkPolicy ${namespace}`,
@@ -493,7 +497,10 @@ describe('kubectl apply of crds/ and deploy/', () => {
       'ClusterRole',
       'ClusterRole', // aggregated into edit and admin
       'ClusterRole', // aggregated into view
+      'ClusterRole', // ClusterVaultSecret and Namespace reads
       'ClusterRoleBinding',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
       'CustomResourceDefinition',
       'Deployment',
       'Namespace',
@@ -560,6 +567,11 @@ describe('kubectl apply of crds/ and deploy/', () => {
             '      kind: ClusterRole',
             `      metadata: { name: ${name} }`,
           ]),
+          '  - patch: |-',
+          '      $patch: delete',
+          '      apiVersion: apiextensions.k8s.io/v1',
+          '      kind: CustomResourceDefinition',
+          '      metadata: { name: clustervaultsecrets.kvsync.io }',
           '',
         ].join('\n'),
       );
@@ -587,6 +599,8 @@ describe('kubectl apply of crds/ and deploy/', () => {
           `validatingadmissionpolicybinding/kvsync-${policy}${suffix}`,
           `validatingadmissionpolicy/kvsync-${policy}${suffix}`,
         ]),
+        `clusterrolebinding/kvsync-cluster-vault-secrets${suffix}`,
+        `clusterrole/kvsync-cluster-vault-secrets${suffix}`,
       );
       await rm(dir, { recursive: true, force: true });
       await deleteTestNamespace(kc, ns);

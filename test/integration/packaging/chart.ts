@@ -110,6 +110,8 @@ export async function applyChartRbac(
       '--show-only',
       'templates/rbac.yaml',
       ...(policies ? ['--show-only', 'templates/admission-policies.yaml'] : []),
+      '--show-only',
+      'templates/rbac-cluster-vault-secrets.yaml',
     ],
   });
   await kubectlWithManifest(info, ['apply'], manifest);
@@ -130,8 +132,18 @@ export async function applyChartRbac(
       const roles = clusterScoped
         ? [`clusterrolebinding/${release}`, `clusterrole/${release}`]
         : [];
-      if (roles.length + policyObjects.length === 0) return;
-      await runTool(info, 'kubectl', ['delete', '--ignore-not-found', ...roles, ...policyObjects]);
+      // The ClusterVaultSecret reads are cluster-wide with or without watchNamespaces.
+      const clusterReads = [
+        `clusterrolebinding/${release}-cluster-vault-secrets`,
+        `clusterrole/${release}-cluster-vault-secrets`,
+      ];
+      await runTool(info, 'kubectl', [
+        'delete',
+        '--ignore-not-found',
+        ...roles,
+        ...clusterReads,
+        ...policyObjects,
+      ]);
     },
   };
 }

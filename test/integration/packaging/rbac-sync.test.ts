@@ -1,14 +1,19 @@
 // kvsync run with exactly the Helm chart's permissions (a token of the chart's ServiceAccount,
 // bound by the chart's ClusterRole and Role, fenced by its admission policies) through full syncs:
-// a secret, a certificate, a per-namespace workload identity (TokenRequest) and events. Proves the
-// chart grants enough; chart.test.ts, rbac.test.ts and admission-policies.test.ts prove it grants
-// no more.
+// a secret, a certificate, a per-namespace workload identity (TokenRequest), events, and a
+// ClusterVaultSecret kept in a namespace. Proves the chart grants enough; chart.test.ts,
+// rbac.test.ts and admission-policies.test.ts prove it grants no more.
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createIdentityResolver } from '../../../src/identity/resolver.ts';
 import { kubeIdentityPort } from '../../../src/identity/kubernetes-port.ts';
 import { serviceAccountSubject, type FakeVault } from '../../support/azure/index.ts';
 import { makeChain, tlsHandshake, toPemBundle } from '../../support/certs.ts';
+import {
+  applyClusterVaultSecret,
+  deleteClusterVaultSecret,
+  waitForClusterStatus,
+} from '../../support/cluster-vault-secrets.ts';
 import { createTestNamespace, deleteTestNamespace, kubeConfigFrom } from '../../support/kube.ts';
 import type { SyncEnvironment } from '../../support/kvsync.ts';
 import {
@@ -52,8 +57,9 @@ describe("kvsync with the chart's permissions", () => {
           defaultIdentityNamespaces: [],
           // Refused identities stay paused for the whole test unless their ServiceAccount changes.
           backoff: { initialMs: 3_600_000 },
+          operatorNamespace,
         }),
-      manager: { kubeConfig: chartKc },
+      manager: { kubeConfig: chartKc, clusterVaultSecrets: true },
     });
     const app = env.azure.entra.registerApp({
       federatedCredentials: [
@@ -75,6 +81,7 @@ describe("kvsync with the chart's permissions", () => {
   });
 
   afterAll(async () => {
+    if (env) await deleteClusterVaultSecret(admin, `rbac-${env.namespace}`);
     await env?.close();
     await rbac?.remove();
     if (operatorNamespace) await deleteTestNamespace(admin, operatorNamespace);
@@ -141,5 +148,34 @@ describe("kvsync with the chart's permissions", () => {
     );
     await waitForReady(env.kc, env.namespace, 'late', { status: 'True' });
     expect(env.logs.text).not.toMatch(/forbidden/i);
+  });
+
+  it("keeps a ClusterVaultSecret's VaultSecret with a clientSecretRef in kvsync's namespace", async () => {
+    // The platform team's credential, in kvsync's own namespace only.
+    const clientSecret = 'rbac-sync-platform-client-secret';
+    const platform = env.azure.entra.registerApp({ clientSecret });
+    vault.grant(platform.clientId);
+    await admin.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: operatorNamespace,
+      body: {
+        metadata: { name: 'platform-creds' },
+        stringData: { tenantId: env.azure.tenantId, clientId: platform.clientId, clientSecret },
+      },
+    });
+    const name = `rbac-${env.namespace}`;
+    await applyClusterVaultSecret(admin, name, {
+      namespaces: [env.namespace],
+      template: {
+        vault: {
+          url: env.azure.vaultUrl('rbac-sync'),
+          identity: { clientSecretRef: { name: 'platform-creds' } },
+        },
+        data: [{ key: 'password', secret: { name: 'db-password' } }],
+      },
+    });
+    await waitForClusterStatus(admin, name, { selected: 1, synced: 1, failed: 0, ready: 'True' });
+    expect(decoded(await readSecret(env.kc, env.namespace, name))).toEqual({ password });
+    expect(env.logs.text).not.toMatch(/forbidden/i);
+    expect(env.logs.text).not.toContain(clientSecret);
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   AuthorizationV1Api,
   CoreV1Api,
+  RbacAuthorizationV1Api,
   type KubeConfig,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
@@ -119,6 +120,31 @@ describe('the chart ServiceAccount with default values', () => {
         group: 'kvsync.io',
         namespace: ns,
       },
+      // The VaultSecrets ClusterVaultSecrets keep, and what selects them.
+      ...['create', 'patch', 'delete'].map((verb) => ({
+        verb,
+        resource: 'vaultsecrets',
+        group: 'kvsync.io',
+        namespace: ns,
+      })),
+      ...['get', 'list', 'watch'].map((verb) => ({
+        verb,
+        resource: 'clustervaultsecrets',
+        group: 'kvsync.io',
+      })),
+      {
+        verb: 'patch',
+        resource: 'clustervaultsecrets',
+        subresource: 'status',
+        group: 'kvsync.io',
+      },
+      {
+        verb: 'update',
+        resource: 'clustervaultsecrets',
+        subresource: 'finalizers',
+        group: 'kvsync.io',
+      },
+      ...['list', 'watch'].map((verb) => ({ verb, resource: 'namespaces' })),
       ...['list', 'watch'].map((verb) => ({ verb, resource: 'secrets' })),
       ...['get', 'create', 'update', 'patch'].map((verb) => ({
         verb,
@@ -154,19 +180,21 @@ describe('the chart ServiceAccount with default values', () => {
       // Never deletes a Secret: Owner Secrets go by garbage collection.
       { verb: 'delete', resource: 'secrets', namespace: ns },
       { verb: 'deletecollection', resource: 'secrets', namespace: ns },
-      // Never changes a VaultSecret's spec, only its status.
+      // Writes VaultSecrets by server-side apply only (those a ClusterVaultSecret keeps).
+      { verb: 'update', resource: 'vaultsecrets', group: 'kvsync.io', namespace: ns },
+      { verb: 'deletecollection', resource: 'vaultsecrets', group: 'kvsync.io', namespace: ns },
+      // Never changes a ClusterVaultSecret, only its status.
       ...['create', 'update', 'patch', 'delete'].map((verb) => ({
         verb,
-        resource: 'vaultsecrets',
+        resource: 'clustervaultsecrets',
         group: 'kvsync.io',
-        namespace: ns,
       })),
+      ...['create', 'patch', 'delete'].map((verb) => ({ verb, resource: 'namespaces' })),
       // Nothing else in the cluster.
       { verb: 'list', resource: 'pods' },
       { verb: 'create', resource: 'pods', namespace: ns },
       { verb: 'create', resource: 'pods', subresource: 'exec', namespace: ns },
       { verb: 'get', resource: 'configmaps', namespace: ns },
-      { verb: 'list', resource: 'namespaces' },
       { verb: 'list', resource: 'nodes' },
       { verb: 'create', resource: 'serviceaccounts', namespace: ns },
       { verb: 'patch', resource: 'serviceaccounts', namespace: ns },
@@ -204,6 +232,19 @@ describe('the chart ServiceAccount with default values', () => {
     ];
     const results = await verdicts(kc, forbidden);
     expect(results.filter((r) => r.startsWith('allowed'))).toEqual([]);
+  });
+
+  it("gives namespace users' aggregated roles (admin, edit, view) nothing on ClusterVaultSecrets", async () => {
+    // A ClusterVaultSecret decides what kvsync's own identity reads in many namespaces: a
+    // cluster-admin decision. Whatever the chart aggregates into the built-in roles must leave it out.
+    const rbacApi = admin.makeApiClient(RbacAuthorizationV1Api);
+    for (const role of ['admin', 'edit', 'view']) {
+      const { rules } = await rbacApi.readClusterRole({ name: role });
+      const granted = (rules ?? []).filter((rule) =>
+        (rule.resources ?? []).some((r) => r === '*' || r.startsWith('clustervaultsecrets')),
+      );
+      expect(granted, `ClusterRole ${role}`).toEqual([]);
+    }
   });
 
   it('documents what RBAC cannot narrow: reading any Secret in scope', async () => {
@@ -371,7 +412,7 @@ describe('chart values that change RBAC', () => {
     ]);
   });
 
-  it('watchNamespaces: Roles in the watched namespaces only, nothing cluster-wide', async () => {
+  it('watchNamespaces: Roles in the watched namespaces only; cluster-wide only the ClusterVaultSecret reads', async () => {
     const ns = await createTestNamespace(admin, 'rbac-scoped');
     cleanups.push(() => deleteTestNamespace(admin, ns));
     const { rbac, kc } = await chartIdentity(ns, { watchNamespaces: [appNamespace] });
@@ -383,6 +424,9 @@ describe('chart values that change RBAC', () => {
       { verb: 'list', resource: 'secrets' },
       { verb: 'get', resource: 'secrets', namespace: 'kube-system' },
       { verb: 'list', resource: 'vaultsecrets', group: 'kvsync.io', namespace: kvsyncNamespace },
+      { verb: 'create', resource: 'vaultsecrets', group: 'kvsync.io', namespace: kvsyncNamespace },
+      { verb: 'watch', resource: 'clustervaultsecrets', group: 'kvsync.io' },
+      { verb: 'watch', resource: 'namespaces' },
     ]);
     expect(results).toEqual([
       `allowed: list secrets in ${appNamespace}`,
@@ -390,6 +434,9 @@ describe('chart values that change RBAC', () => {
       'refused: list secrets cluster-wide',
       'refused: get secrets in kube-system',
       `refused: list vaultsecrets.kvsync.io in ${kvsyncNamespace}`,
+      `refused: create vaultsecrets.kvsync.io in ${kvsyncNamespace}`,
+      'allowed: watch clustervaultsecrets.kvsync.io cluster-wide',
+      'allowed: watch namespaces cluster-wide',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConditionType, Reason } from '../../../src/api/reasons.ts';
+import { ClusterReason, ConditionType, Reason } from '../../../src/api/reasons.ts';
 
 // The pattern metav1.Condition (and the CRD's status schema) enforces: a reason the API server
 // refuses would make every status write of that outcome fail.
@@ -9,6 +9,13 @@ describe('condition types and reasons', () => {
   it.each(Object.values(Reason))('reason %s is accepted by the status schema', (reason) => {
     expect(reason).toMatch(conditionReason);
   });
+
+  it.each(Object.values(ClusterReason))(
+    'ClusterVaultSecret reason %s is accepted by the status schema',
+    (reason) => {
+      expect(reason).toMatch(conditionReason);
+    },
+  );
 
   it('has the Ready condition the printer columns read', () => {
     expect(ConditionType.Ready).toBe('Ready');

@@ -314,3 +314,46 @@ function innerCredential(identity: { credential: unknown }): unknown {
   expect(shared).toBeInstanceOf(SharedTokenRequests);
   return (shared as SharedTokenRequests).inner;
 }
+
+describe('cluster scope (a VaultSecret a ClusterVaultSecret really keeps)', () => {
+  const clientSecret = 'Zq8~cluster-client-secret-value';
+  const content = { tenantId: appTenantId, clientId: appClientId, clientSecret };
+
+  it("may use the operator's identity where --default-identity-namespaces does not allow it", async () => {
+    const { resolver } = setup({ defaultIdentityNamespaces: ['kvsync-system'] });
+    const copy = vaultSecret('payments');
+    const refused = await identityError(resolver.resolve(copy));
+    expect(refused.reason).toBe('IdentityNotAllowed');
+    const identity = await resolver.resolve(copy, 'cluster');
+    expect(identity.key).toBe('default');
+  });
+
+  it("reads clientSecretRef from kvsync's namespace, not the target namespace", async () => {
+    const { kubernetes, resolver } = setup({ operatorNamespace: 'kvsync-system' });
+    kubernetes.secrets.set('kvsync-system/platform-creds', { ...content });
+    kubernetes.secrets.set('payments/platform-creds', {
+      ...content,
+      clientId: otherClientId,
+    });
+    const copy = vaultSecret('payments', { clientSecretRef: { name: 'platform-creds' } });
+    const identity = await resolver.resolve(copy, 'cluster');
+    expect(identity.key).toMatch(/^secret:kvsync-system\/platform-creds:/);
+    expect(identity.hints?.clientId).toBe(appClientId);
+    const tenants = await resolver.resolve(copy);
+    expect(tenants.key).toMatch(/^secret:payments\/platform-creds:/);
+  });
+
+  it('never uses a ServiceAccount of the target namespace', async () => {
+    const { resolver } = setup();
+    const copy = vaultSecret('payments', { serviceAccountName: 'app' });
+    const error = await identityError(resolver.resolve(copy, 'cluster'));
+    expect(error.reason).toBe('IdentityNotAllowed');
+  });
+
+  it("names the missing POD_NAMESPACE when kvsync's namespace is unknown", async () => {
+    const { resolver } = setup();
+    const copy = vaultSecret('payments', { clientSecretRef: { name: 'platform-creds' } });
+    const error = await identityError(resolver.resolve(copy, 'cluster'));
+    expect(error.message).toContain('POD_NAMESPACE');
+  });
+});

@@ -1,0 +1,29 @@
+// The ClusterVaultSecret status goes through the /status subresource only, by server-side apply.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterVaultSecretStatus } from '../api/cluster-vault-secret.ts';
+import { clusterKind, clusterPlural } from '../api/cluster-vault-secret.ts';
+import { apiVersion } from '../api/vault-secret.ts';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
+import { APPLY_PATCH, FIELD_MANAGER } from './secret-writer.ts';
+
+export interface ClusterStatusWriter {
+  write(name: string, status: ClusterVaultSecretStatus): Promise<void>;
+}
+
+export function kubeClusterStatusWriter(
+  kubeConfig: KubeConfig,
+  onWrite?: () => void,
+): ClusterStatusWriter {
+  return {
+    async write(name, status) {
+      onWrite?.();
+      const path = `${collectionPath({ apiVersion, plural: clusterPlural })}/${encodeURIComponent(name)}/status`;
+      await kubeJson(kubeConfig, path, {
+        method: 'PATCH',
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        contentType: APPLY_PATCH,
+        body: { apiVersion, kind: clusterKind, metadata: { name }, status },
+      });
+    },
+  };
+}
