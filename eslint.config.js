@@ -17,6 +17,26 @@ export default tseslint.config(
     },
   },
   {
+    // client-node's index loads every generated API group and model (tens of MiB): kvsync's own
+    // code imports types from it and values from the few modules it uses (slim-client-node.ts).
+    files: ['src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@kubernetes/client-node',
+              allowTypeImports: true,
+              message:
+                'Import values from @kubernetes/client-node/dist/<module>.js, or call the API through src/runtime/kube-http.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },

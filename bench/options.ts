@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly kvsyncArgs: readonly string[];
   /** Modules preloaded into kvsync (node --import), for experiments. */
   readonly kvsyncImports: readonly string[];
+  /** Node and V8 options for kvsync (NODE_OPTIONS), e.g. heap sizes. */
+  readonly kvsyncNodeOptions: readonly string[];
   readonly memorySampleMs: number;
   /** Also measure rotation with Key Vault events from a Storage Queue (Azurite). */
   readonly events: boolean;
@@ -39,6 +41,8 @@ export const usage = `Usage: npm run bench -- [flags]
                           (default 1000; 0 skips; --quick: 0)
   --no-events             skip the events phase (kvsync restarted with --event-queue-url on
                           an Azurite queue, the same 1% rotation announced as Key Vault events)
+  --kvsync-node-option=<flag>  a Node or V8 option for kvsync (NODE_OPTIONS, repeatable), e.g.
+                          --kvsync-node-option=--max-semi-space-size=2
   --kvsync-import=<file>  preload a module into kvsync (node --import, repeatable), e.g. to
                           try a patch before changing src/`;
 
@@ -57,6 +61,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       profile: { type: 'boolean', default: false },
       'kvsync-arg': { type: 'string', multiple: true, default: [] },
       'kvsync-import': { type: 'string', multiple: true, default: [] },
+      'kvsync-node-option': { type: 'string', multiple: true, default: [] },
       events: { type: 'boolean', default: true },
       'fan-out': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -86,6 +91,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     profile: values.profile,
     kvsyncArgs: values['kvsync-arg'],
     kvsyncImports: values['kvsync-import'].map((file) => path.resolve(file)),
+    kvsyncNodeOptions: values['kvsync-node-option'],
     memorySampleMs: quick ? 1_000 : 5_000,
     events: values.events,
     fanOut: positive(values['fan-out'] ?? (quick ? '0' : '1000'), '--fan-out', true),

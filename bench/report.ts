@@ -34,6 +34,7 @@ const header = [
   '429s',
   'Entra token requests (cold / cycle)',
   'Kubernetes writes per steady cycle',
+  'Status applies / events: cold start (progress statuses); 1% rotation (VaultSecrets rotated)',
   'Rotation 1%, sweeps only: p50 / p95',
   'Rotation 1%, with events: p50 / p95',
   'Key Vault requests for the 1% rotation (sweeps only / with events)',
@@ -55,6 +56,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
       count(cold.throttled + steady.throttled + r.rotation.vault.throttled),
       `${r.coldStart.entraTokenRequests} / ${r.steadyCycle.entraTokenRequests}`,
       count(r.steadyCycle.kvsync.kubeWrites),
+      statusWrites(r),
       `${seconds(r.rotation.latencyMs.p50)} / ${seconds(r.rotation.latencyMs.p95)}`,
       r.events
         ? `${seconds(r.events.rotation.latencyMs.p50)} / ${seconds(r.events.rotation.latencyMs.p95)}`
@@ -73,6 +75,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
       '—',
       `${count(eso.entraExchangesColdStart)} / ${count(eso.entraExchangesPerCycle)}`,
       '—',
+      '—',
       `≤ refresh interval`,
       'needs a public webhook',
       '—',
@@ -81,6 +84,16 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
   }
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function statusWrites(r: ScenarioResult): string {
+  const cold = r.coldStart.writes;
+  const rotation = r.rotation.kvsync.kubeWritesBy;
+  return (
+    `${count(cold.statusApplies)} / ${count(cold.events)} (${count(cold.progressStatuses)}); ` +
+    `${count(rotation['vaultsecrets/status apply'] ?? 0)} / ${count(rotation['events create'] ?? 0)} ` +
+    `(${count(r.rotation.secretsChanged)})`
+  );
 }
 
 export function notes(results: readonly ScenarioResult[]): string {

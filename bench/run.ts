@@ -42,6 +42,7 @@ async function main(): Promise<number> {
         n,
         variant: [
           ...options.kvsyncArgs,
+          ...options.kvsyncNodeOptions,
           ...options.kvsyncImports.map((file) => `+${path.basename(file, '.ts')}`),
         ].join(' '),
         refreshInterval: options.refreshInterval,
@@ -116,7 +117,10 @@ function nodeOptions(
   options: BenchOptions,
   profileDir: string | undefined,
 ): Record<string, string> {
-  const flags = options.kvsyncImports.map((file) => `--import=${file}`);
+  const flags = [
+    ...options.kvsyncNodeOptions,
+    ...options.kvsyncImports.map((file) => `--import=${file}`),
+  ];
   if (profileDir) {
     flags.push(
       '--cpu-prof',

@@ -66,6 +66,8 @@ export interface ScenarioResult {
     readonly proxyTunnels: number;
     readonly kvsync: KvsyncCounters;
     readonly sweepsDuring: number;
+    /** From start until the first sweep after all were Ready: late echoes of the cold start too. */
+    readonly writes: ColdStartWrites;
   };
   readonly steadyCycle: {
     readonly ms: number;
@@ -87,6 +89,16 @@ export interface ScenarioResult {
   readonly sweeps: readonly { readonly startS: number; readonly endS: number | null }[];
   readonly reconcileErrors: number;
   readonly kvsyncExit: string;
+}
+
+export interface ColdStartWrites {
+  /** Each VaultSecret once: kvsync's own writes echoing back reconcile nothing. */
+  readonly reconciles: number;
+  readonly statusApplies: number;
+  /** Of those, the Reconciling=True progress statuses of first syncs that took over 2 s. */
+  readonly progressStatuses: number;
+  readonly events: number;
+  readonly secretWrites: number;
 }
 
 export async function runScenario(stack: Stack, options: ScenarioOptions): Promise<ScenarioResult> {
@@ -180,6 +192,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     };
     const first = await sweepEnd(tracker.completed, 'a sweep after all were Ready');
     const cycleStart = { vault: calls(), entra: entra(), kvsync: await readCounters(kvsync) };
+    const coldProgress = watch.progressCount;
     const second = await sweepEnd(tracker.completed, 'the next sweep');
     const cycleEnd = { vault: calls(), entra: entra(), kvsync: await readCounters(kvsync) };
     const steadyVault = subtract(cycleEnd.vault, cycleStart.vault);
@@ -252,6 +265,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
         proxyTunnels: coldTunnels,
         kvsync: difference(zeroCounters(started), coldCounters),
         sweepsDuring,
+        writes: coldStartWrites(cycleStart.kvsync, coldProgress),
       },
       steadyCycle: {
         ms: Math.round(second.endAt! - first.endAt!),
@@ -278,4 +292,15 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
     // With our own control plane everything goes with it; a shared one keeps running.
     if (!stack.ownsControlPlane) await deleteTestNamespace(stack.kc, namespace);
   }
+}
+
+function coldStartWrites(counters: KvsyncCounters, progressStatuses: number): ColdStartWrites {
+  const by = counters.kubeWritesBy;
+  return {
+    reconciles: counters.reconciles,
+    statusApplies: by['vaultsecrets/status apply'] ?? 0,
+    progressStatuses,
+    events: by['events create'] ?? 0,
+    secretWrites: (by['secrets create'] ?? 0) + (by['secrets update'] ?? 0),
+  };
 }

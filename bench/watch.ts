@@ -22,6 +22,8 @@ export interface NamespaceWatch {
   readonly firstReadyAt: ReadonlyMap<string, number>;
   /** VaultSecret name -> its Ready reason, as last seen. */
   readonly reasons: ReadonlyMap<string, string>;
+  /** VaultSecrets seen with Reconciling=True (kvsync's progress status for a slow first sync). */
+  readonly progressCount: number;
   /** Secret name -> when its data first changed after the last markSecrets(). */
   readonly changedAt: ReadonlyMap<string, number>;
   /** Forget recorded changes; later data changes are recorded again. */
@@ -35,6 +37,7 @@ export async function watchNamespace(kc: KubeConfig, namespace: string): Promise
   const firstReadyAt = new Map<string, number>();
   const ready = new Set<string>();
   const reasons = new Map<string, string>();
+  const progressing = new Set<string>();
   const hashes = new Map<string, string>();
   const changedAt = new Map<string, number>();
 
@@ -49,6 +52,8 @@ export async function watchNamespace(kc: KubeConfig, namespace: string): Promise
     const name = vs.metadata.name;
     const condition = vs.status?.conditions?.find((c) => c.type === 'Ready');
     if (condition?.reason) reasons.set(name, condition.reason);
+    const reconciling = vs.status?.conditions?.find((c) => c.type === 'Reconciling');
+    if (reconciling?.status === 'True') progressing.add(name);
     const isReady =
       condition?.status === 'True' && vs.status?.observedGeneration === vs.metadata.generation;
     if (isReady) {
@@ -98,6 +103,9 @@ export async function watchNamespace(kc: KubeConfig, namespace: string): Promise
     },
     firstReadyAt,
     reasons,
+    get progressCount() {
+      return progressing.size;
+    },
     changedAt,
     markSecrets: () => changedAt.clear(),
     async stop() {

@@ -55,7 +55,7 @@ export const flags = {
     default: '',
     help: 'Comma-separated namespaces to watch; empty watches all',
   },
-  workers: { type: 'string', default: '4', help: 'Concurrent reconciles (1-64)' },
+  workers: { type: 'string', default: '16', help: 'Concurrent reconciles (1-64)' },
   'default-refresh-interval': {
     type: 'string',
     default: '1h',

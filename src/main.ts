@@ -5,7 +5,7 @@
 // (a lost Lease, a manager that cannot start, an unhandled error). `kvsync convert` is a separate
 // command (src/convert/) with its own exit codes.
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Logger } from 'pino';
 import { credentialOptionsFromEnv } from './azure-environment.ts';
 import { proxyAgentOptions } from './azure-proxy-agent.ts';

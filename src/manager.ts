@@ -31,6 +31,7 @@ import type { RolloutOptions } from './rollout/rollout-restarts.ts';
 import { createRolloutRestarter } from './rollout/rollout-restarts.ts';
 import { Controller } from './runtime/controller.ts';
 import { kubeInformer } from './runtime/informer.ts';
+import { OwnWrites } from './runtime/own-writes.ts';
 import { splitKey } from './runtime/store.ts';
 
 export interface ManagerOptions {
@@ -172,6 +173,7 @@ export function startManager(options: ManagerOptions): Manager {
     component: 'kvsync',
     instance: options.instance,
     onError: (error) => log.warn({ err: (error as Error).message }, 'could not record event'),
+    onWrite: () => metrics.kubeWrites.inc({ resource: 'events', verb: 'create' }),
   });
   const self = options.self;
   const events = options.events
@@ -195,11 +197,21 @@ export function startManager(options: ManagerOptions): Manager {
   );
 
   const certificates = new CertificateConverter();
+  // A Secret event means drift (kvsync's own writes echoing back excepted): look at its
+  // VaultSecret again.
+  const ownerOf = new Map<string, string>();
+  const secretChanged = (secretKey: string): void => {
+    const owner = ownerOf.get(secretKey);
+    if (owner !== undefined) enqueue(owner);
+  };
+  const ownSecretWrites = new OwnWrites(secretChanged);
   const reconciler = new VaultSecretReconciler({
     vaultSecrets: vaultSecrets.store,
     secrets: secrets.store,
-    secretWriter: kubeSecretWriter(kubeConfig, (verb) =>
-      metrics.kubeWrites.inc({ resource: 'secrets', verb }),
+    secretWriter: kubeSecretWriter(
+      kubeConfig,
+      (verb) => metrics.kubeWrites.inc({ resource: 'secrets', verb }),
+      ownSecretWrites,
     ),
     statusWriter: kubeStatusWriter(kubeConfig, () =>
       metrics.kubeWrites.inc({ resource: 'vaultsecrets/status', verb: 'apply' }),
@@ -253,9 +265,7 @@ export function startManager(options: ManagerOptions): Manager {
     },
   });
 
-  // A Secret event means drift (or our own write echoing back): look at its VaultSecret again.
   const targetOf = new Map<string, string>();
-  const ownerOf = new Map<string, string>();
   const seenTrigger = new Map<string, string>();
   vaultSecrets.onChange((key) => {
     const previous = targetOf.get(key);
@@ -279,8 +289,8 @@ export function startManager(options: ManagerOptions): Manager {
     enqueue(key);
   });
   secrets.onChange((secretKey) => {
-    const owner = ownerOf.get(secretKey);
-    if (owner !== undefined) enqueue(owner);
+    const version = secrets.store.get(secretKey)?.metadata?.resourceVersion;
+    if (!ownSecretWrites.isOwn(secretKey, version)) secretChanged(secretKey);
   });
 
   // A fixed ServiceAccount retries the VaultSecrets using it at once, not after its pause.

@@ -1,5 +1,5 @@
 // Kubernetes API failures, recognised in one place.
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
 import { KubeApiError } from '../runtime/kube-http.ts';
 
 export function statusCodeOf(error: unknown): number | undefined {

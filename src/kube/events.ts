@@ -27,10 +27,16 @@ export interface EventRecorder {
 
 export function kubeEventRecorder(
   kubeConfig: KubeConfig,
-  options: { component: string; instance: string; onError?: (error: unknown) => void },
+  options: {
+    component: string;
+    instance: string;
+    onError?: (error: unknown) => void;
+    onWrite?: () => void;
+  },
 ): EventRecorder {
   return {
     emit(target, type, reason, message, signal) {
+      options.onWrite?.();
       const now = new Date().toISOString();
       const namespace = target.metadata.namespace ?? 'default';
       kubeJson(kubeConfig, collectionPath({ apiVersion: 'v1', plural: 'events' }, namespace), {

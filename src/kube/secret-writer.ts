@@ -3,7 +3,8 @@
 // through one connection pool per KubeConfig (client-node's generated clients open a new TLS
 // connection per request, which at thousands of writes costs CPU and memory).
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
+import { collectionPath, kubeJson, type KubeRequest } from '../runtime/kube-http.ts';
+import type { OwnWrites } from '../runtime/own-writes.ts';
 import { isNotFound } from './api-errors.ts';
 
 export const FIELD_MANAGER = 'kvsync';
@@ -23,10 +24,18 @@ const secrets = (namespace: string) =>
 const secretPath = (secret: V1Secret) =>
   `${secrets(secret.metadata!.namespace!)}/${encodeURIComponent(secret.metadata!.name!)}`;
 
+/** `ownWrites` learns each write's resourceVersion, so its watch echo is known as kvsync's. */
 export function kubeSecretWriter(
   kubeConfig: KubeConfig,
   onWrite?: (verb: string) => void,
+  ownWrites?: OwnWrites,
 ): SecretWriter {
+  const write = (secret: V1Secret, path: string, request: KubeRequest): Promise<unknown> => {
+    const send = () => kubeJson<V1Secret>(kubeConfig, path, request);
+    if (!ownWrites) return send();
+    const key = `${secret.metadata!.namespace!}/${secret.metadata!.name!}`;
+    return ownWrites.track(key, send, (written) => written.metadata?.resourceVersion);
+  };
   return {
     async read(namespace, name, signal) {
       try {
@@ -42,7 +51,7 @@ export function kubeSecretWriter(
     },
     async create(secret, signal) {
       onWrite?.('create');
-      await kubeJson(kubeConfig, secrets(secret.metadata!.namespace!), {
+      await write(secret, secrets(secret.metadata!.namespace!), {
         method: 'POST',
         query: { fieldManager: FIELD_MANAGER },
         body: secret,
@@ -51,7 +60,7 @@ export function kubeSecretWriter(
     },
     async replace(secret, signal) {
       onWrite?.('update');
-      await kubeJson(kubeConfig, secretPath(secret), {
+      await write(secret, secretPath(secret), {
         method: 'PUT',
         query: { fieldManager: FIELD_MANAGER },
         body: secret,
@@ -60,7 +69,7 @@ export function kubeSecretWriter(
     },
     async apply(secret, signal) {
       onWrite?.('apply');
-      await kubeJson(kubeConfig, secretPath(secret), {
+      await write(secret, secretPath(secret), {
         method: 'PATCH',
         query: { fieldManager: FIELD_MANAGER, force: true },
         contentType: APPLY_PATCH,

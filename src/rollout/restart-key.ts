@@ -3,9 +3,9 @@
 // create it reads the winner's. It must outlive pods: a key that changed on restart would make
 // every stamp differ and could not tell "already restarted for this data" any more.
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../kube/api-errors.ts';
+import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 
 export interface RestartKeyLocation {
   readonly namespace: string;
@@ -19,12 +19,13 @@ export function restartKeyStore(
   kubeConfig: KubeConfig,
   location: RestartKeyLocation,
 ): () => Promise<Buffer> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const secrets = collectionPath({ apiVersion: 'v1', plural: 'secrets' }, location.namespace);
   let loaded: Promise<Buffer> | undefined;
 
   const read = async (): Promise<Buffer | undefined> => {
     try {
-      const secret = await core.readNamespacedSecret(location);
+      const path = `${secrets}/${encodeURIComponent(location.name)}`;
+      const secret = await kubeJson<V1Secret>(kubeConfig, path);
       const key = Buffer.from(secret.data?.[dataKey] ?? '', 'base64');
       if (key.length < minimumKeyBytes) {
         throw new Error(
@@ -43,8 +44,8 @@ export function restartKeyStore(
     if (existing) return existing;
     const key = randomBytes(minimumKeyBytes);
     try {
-      await core.createNamespacedSecret({
-        namespace: location.namespace,
+      await kubeJson(kubeConfig, secrets, {
+        method: 'POST',
         body: {
           metadata: {
             name: location.name,

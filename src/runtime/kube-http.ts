@@ -3,7 +3,8 @@
 // failure. client-node builds a new connection pool per request; this reuses one per KubeConfig
 // while still asking the KubeConfig for headers each time, so rotating bearer tokens apply.
 
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch, type Dispatcher, type Response } from 'undici';
 
 /** A non-2xx answer from the API server, with the Status reason when it sent one. */

@@ -124,7 +124,7 @@ export async function startKvsyncProcess(options: KvsyncProcessOptions): Promise
       '-i',
       ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
       process.execPath,
-      entry,
+      ...entry,
       ...args,
     ],
     logPath,
@@ -241,14 +241,34 @@ async function stopOrKill(supervised: Supervised): Promise<void> {
   await supervised.stop();
 }
 
-function entryPoint(entry: 'source' | 'dist'): string {
-  const source = path.join(repoRoot, 'src', 'main.ts');
-  if (entry === 'source') return source;
-  const built = path.join(repoRoot, 'dist', 'main.js');
+/**
+ * Node's options in the image's ENTRYPOINT (Dockerfile), before the entry point: a young
+ * generation of 1 MiB per semi-space and V8's memory-saving mode keep peak RSS near the live heap
+ * (docs/benchmarks.md, "Where the memory goes"); the preload leaves client-node's generated API
+ * modules unloaded (src/runtime/slim-client-node.ts).
+ */
+export const NODE_OPTIONS_OF_IMAGE = ['--max-semi-space-size=1', '--optimize-for-size'] as const;
+
+/** Node's arguments before kvsync's, as the image's ENTRYPOINT gives them (see Dockerfile). */
+function entryPoint(entry: 'source' | 'dist'): string[] {
+  if (entry === 'source') {
+    const src = path.join(repoRoot, 'src');
+    return [
+      ...NODE_OPTIONS_OF_IMAGE,
+      `--import=${path.join(src, 'runtime', 'slim-client-node.ts')}`,
+      path.join(src, 'main.ts'),
+    ];
+  }
+  const dist = path.join(repoRoot, 'dist');
+  const built = path.join(dist, 'main.js');
   if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(path.join(repoRoot, 'src'))) {
     throw new Error('dist/ is missing or older than src/: run `npm run build` first');
   }
-  return built;
+  return [
+    ...NODE_OPTIONS_OF_IMAGE,
+    `--import=${path.join(dist, 'runtime', 'slim-client-node.js')}`,
+    built,
+  ];
 }
 
 function newestMtime(dir: string): number {

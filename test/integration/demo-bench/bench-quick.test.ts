@@ -38,11 +38,18 @@ describe('npm run bench -- --quick', () => {
     // The harness only gets past cold start once all 50 are Ready; each secret was read once.
     expect(r.coldStart.allReadyMs).toBeGreaterThan(0);
     expect(r.coldStart.vault.get).toBe(50);
-    // Four workers start at once: their first token requests share one exchange with Entra ID.
+    // Sixteen workers start at once: their first token requests share one exchange with Entra ID.
     expect(r.coldStart.entraTokenRequests).toBe(1);
-    // Behind HTTPS_PROXY, kept-alive connections: a handful of tunnels for 50 GETs, not one each.
+    // Behind HTTPS_PROXY, kept-alive connections: at most one per worker (16) and Entra ID's, not
+    // one per GET.
     expect(r.coldStart.proxyTunnels).toBeGreaterThan(0);
-    expect(r.coldStart.proxyTunnels).toBeLessThanOrEqual(10);
+    expect(r.coldStart.proxyTunnels).toBeLessThanOrEqual(20);
+    // Every write necessary and no other: one reconcile, one Secret, one status apply and one
+    // event per VaultSecret (their own writes' echoes reconcile nothing), plus a progress status
+    // for any first sync that took over 2 s.
+    const cold = r.coldStart.writes;
+    expect(cold).toMatchObject({ reconciles: 50, secretWrites: 50, events: 50 });
+    expect(cold.statusApplies).toBe(50 + cold.progressStatuses);
     expect(r.coldStart.vault.throttled + r.steadyCycle.vault.throttled).toBe(0);
     expect(r.rotation.vault.throttled).toBe(0);
     // One sweep of a 50-secret vault: two full list pages and the empty page Key Vault's nextLink
@@ -52,6 +59,13 @@ describe('npm run bench -- --quick', () => {
     // Each rotated secret is referenced by two VaultSecrets; exactly their Secrets changed.
     expect(r.rotation.secretsChanged).toBe(2 * r.rotation.rotated);
     expect(r.rotation.unexpectedChanges).toBe(0);
+    // One Secret update, one status apply and one Rotated event per rotated VaultSecret.
+    const changed = r.rotation.secretsChanged;
+    expect(r.rotation.kvsync.kubeWritesBy).toEqual({
+      'secrets update': changed,
+      'vaultsecrets/status apply': changed,
+      'events create': changed,
+    });
     // One GET per rotated secret, plus at most one more each: a read within 5 s of the update is
     // confirmed on the next sweep (Key Vault's `updated` has one-second resolution).
     expect(r.rotation.vault.get).toBeGreaterThanOrEqual(r.rotation.rotated);

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { serviceAccountSubject, startAzureDoubles } from '../../support/azure/index.ts';
 import { applyVaultSecret, decoded, readSecret, waitForReady } from '../../support/kvsync.ts';
+import { NODE_OPTIONS_OF_IMAGE } from '../../support/kvsync-process.ts';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -324,7 +325,12 @@ if (unavailable) {
         await podman('image', 'inspect', '--format', '{{json .Config}}', build.image),
       ) as { User: string; Entrypoint: string[]; Labels: Record<string, string> };
       expect(config.User).toBe('65532:65532');
-      expect(config.Entrypoint).toEqual(['node', 'dist/main.js']);
+      expect(config.Entrypoint).toEqual([
+        'node',
+        ...NODE_OPTIONS_OF_IMAGE,
+        '--import=./dist/runtime/slim-client-node.js',
+        'dist/main.js',
+      ]);
       expect(config.Labels).toMatchObject({
         'org.opencontainers.image.title': 'kvsync',
         'org.opencontainers.image.licenses': 'Apache-2.0',

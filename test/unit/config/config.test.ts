@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     // A subset: flags of other features are tested with them.
     expect(load([])).toMatchObject({
       namespaces: [],
-      workers: 4,
+      workers: 16,
       defaultRefreshInterval: '1h',
       vaultRequestsPer10s: 2000,
       valueCacheBytes: 64 * 2 ** 20,
