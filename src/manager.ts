@@ -12,6 +12,7 @@ import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
 import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
 import type { EventOptions } from './events/event-processing.ts';
 import { createEventProcessing } from './events/event-processing.ts';
+import { watchRefusedClientSecrets } from './identity/client-secret-watch.ts';
 import { watchServiceAccountsOnTrouble } from './identity/service-account-watch.ts';
 import type { IdentityResolver } from './identity/types.ts';
 import type { VaultBudgetOptions } from './keyvault/budget.ts';
@@ -302,6 +303,14 @@ export function startManager(options: ManagerOptions): Manager {
     enqueue,
     log,
   });
+  // Likewise a fixed clientSecretRef Secret, watched only while its identity is refused.
+  const clientSecrets = watchRefusedClientSecrets({
+    kubeConfig,
+    identities: options.identities,
+    vaultSecrets: vaultSecrets.store,
+    enqueue,
+    log,
+  });
 
   vaultSecrets.start();
   secrets.start();
@@ -328,6 +337,7 @@ export function startManager(options: ManagerOptions): Manager {
         vaultSecrets.stop(),
         secrets.stop(),
         serviceAccounts.stop(),
+        clientSecrets.stop(),
         certificates.close(),
       ]);
     },

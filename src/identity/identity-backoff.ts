@@ -26,6 +26,8 @@ export interface IdentityBackoffOptions {
   readonly random?: () => number;
   /** Each refusal recorded (not the repeats within one round). */
   readonly onRefused?: (source: IdentitySource | undefined) => void;
+  /** The identities remembered as refused may have changed: refused, fixed, or source changed. */
+  readonly onRefusedChanged?: () => void;
 }
 
 /** The identity is paused: what Entra ID last answered, and when to look again. */
@@ -54,6 +56,7 @@ export class IdentityBackoff {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #onRefused: ((source: IdentitySource | undefined) => void) | undefined;
+  readonly #onRefusedChanged: (() => void) | undefined;
   readonly #entries: LruCache<string, Entry>;
 
   constructor(options: IdentityBackoffOptions = {}) {
@@ -63,6 +66,7 @@ export class IdentityBackoff {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#onRefused = options.onRefused;
+    this.#onRefusedChanged = options.onRefusedChanged;
     this.#entries = new LruCache(options.maxEntries ?? 1000);
   }
 
@@ -108,19 +112,35 @@ export class IdentityBackoff {
       probeUntil: 0,
     });
     this.#onRefused?.(source);
+    this.#onRefusedChanged?.();
   }
 
   /** Entra ID issued a token: the identity works. */
   succeeded(key: string): void {
+    if (!this.#entries.has(key)) return;
     this.#entries.delete(key);
+    this.#onRefusedChanged?.();
   }
 
   /** The ServiceAccount or Secret changed: identities paused because of it try again at once. */
   sourceChanged(source: IdentitySource): void {
-    for (const key of this.#entries.keys()) {
+    const changed = this.#entries.keys().filter((key) => {
       const entry = this.#entries.get(key);
-      if (entry?.source && sameSource(entry.source, source)) this.#entries.delete(key);
+      return entry?.source !== undefined && sameSource(entry.source, source);
+    });
+    for (const key of changed) this.#entries.delete(key);
+    if (changed.length > 0) this.#onRefusedChanged?.();
+  }
+
+  /** Where the identities remembered as refused (until a token is granted) come from, each once. */
+  refusedSources(kind: IdentitySource['kind']): IdentitySource[] {
+    const sources = new Map<string, IdentitySource>();
+    // Reading every key in order keeps their order of use.
+    for (const key of this.#entries.keys()) {
+      const source = this.#entries.get(key)?.source;
+      if (source?.kind === kind) sources.set(`${source.namespace}/${source.name}`, source);
     }
+    return [...sources.values()];
   }
 }
 

@@ -41,6 +41,7 @@ import {
   IdentityError,
   IdentityPausedError,
   type IdentityResolver,
+  type ObjectRef,
   type IdentityScope,
   type ResolveOptions,
   type ResolvedIdentity,
@@ -79,12 +80,18 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   );
   const troubleListeners: (() => void)[] = [];
   const serviceAccountTrouble = () => troubleListeners.splice(0).forEach((listener) => listener());
+  const refusedSecretListeners: ((secrets: readonly ObjectRef[]) => void)[] = [];
   const backoff = new IdentityBackoff({
     maxEntries: options.maxIdentities ?? 1000,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...options.backoff,
     onRefused: (source) => {
       if (source?.kind === 'ServiceAccount') serviceAccountTrouble();
+    },
+    onRefusedChanged: () => {
+      if (refusedSecretListeners.length === 0) return;
+      const secrets = backoff.refusedSources('Secret');
+      for (const listener of refusedSecretListeners) listener(secrets);
     },
   });
   const fromEnv = defaultIdentityFromEnv(options.env, azureOptions);
@@ -225,7 +232,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         ),
     );
     const hints = { clientId: content.clientId, tenantId: content.tenantId };
-    // A changed Secret is a new key, so it is noticed at the next look (at most a minute away).
+    // A changed Secret is a new key; a refused one is watched, so its change ends the pause.
     admit(key, hints, `Secret ${name} or spec.vault.identity changes`);
     return { key, credential, hints };
   };
@@ -265,6 +272,12 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     },
     serviceAccountChanged(namespace, name) {
       backoff.sourceChanged({ kind: 'ServiceAccount', namespace, name });
+    },
+    onRefusedClientSecrets(listener) {
+      refusedSecretListeners.push(listener);
+    },
+    clientSecretChanged(namespace, name) {
+      backoff.sourceChanged({ kind: 'Secret', namespace, name });
     },
   };
 }

@@ -46,6 +46,19 @@ export interface IdentityResolver {
   onServiceAccountTrouble?(listener: () => void): void;
   /** A ServiceAccount changed: identities paused because of it try again at once. */
   serviceAccountChanged?(namespace: string, name: string): void;
+  /**
+   * Called with every clientSecretRef Secret whose identity Entra ID refused (and that has not
+   * worked since), each time that list may have changed: the caller watches exactly those and
+   * reports their changes to clientSecretChanged.
+   */
+  onRefusedClientSecrets?(listener: (secrets: readonly ObjectRef[]) => void): void;
+  /** A clientSecretRef Secret changed: identities paused because of it try again at once. */
+  clientSecretChanged?(namespace: string, name: string): void;
+}
+
+export interface ObjectRef {
+  readonly namespace: string;
+  readonly name: string;
 }
 
 /** The identity is paused after Entra ID refused it: no token request, no Key Vault call. */

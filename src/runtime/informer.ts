@@ -33,6 +33,8 @@ export interface InformerOptions<T> {
   /** Namespaces to watch, one list/watch each; empty or absent means all namespaces. */
   namespaces?: string[];
   labelSelector?: string;
+  /** E.g. `metadata.name=x`: watch one object by name. */
+  fieldSelector?: string;
   /** Relist this often (plus up to 10% jitter), to heal missed events. Default 15 min. */
   relistIntervalMs?: number;
   /** Restart a list or watch that delivered nothing (not even a bookmark) this long. Default 3 min. */
@@ -62,9 +64,10 @@ const defaults = {
 };
 
 type Settings = Required<
-  Omit<InformerOptions<unknown>, 'source' | 'namespaces' | 'labelSelector'>
+  Omit<InformerOptions<unknown>, 'source' | 'namespaces' | 'labelSelector' | 'fieldSelector'>
 > & {
   labelSelector: string | undefined;
+  fieldSelector: string | undefined;
 };
 
 export class Informer<T extends KubernetesObject> {
@@ -80,6 +83,7 @@ export class Informer<T extends KubernetesObject> {
   constructor(options: InformerOptions<T>) {
     this.#settings = {
       labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
       relistIntervalMs: options.relistIntervalMs ?? defaults.relistIntervalMs,
       stallTimeoutMs: options.stallTimeoutMs ?? defaults.stallTimeoutMs,
       initialBackoffMs: options.initialBackoffMs ?? defaults.initialBackoffMs,
@@ -283,6 +287,7 @@ class Reflector<T extends KubernetesObject> {
         {
           namespace: this.#namespace,
           labelSelector: this.#settings.labelSelector,
+          fieldSelector: this.#settings.fieldSelector,
           resourceVersion: this.#resourceVersion ?? '',
           timeoutSeconds: Math.floor(
             defaults.minWatchTimeoutSeconds * (1 + this.#settings.random()),
@@ -315,6 +320,7 @@ class Reflector<T extends KubernetesObject> {
       const page = await this.#source.list({
         namespace: this.#namespace,
         labelSelector: this.#settings.labelSelector,
+        fieldSelector: this.#settings.fieldSelector,
         limit: this.#settings.pageSize,
         continueToken,
         signal: attempt.signal,

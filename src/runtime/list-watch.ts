@@ -8,6 +8,7 @@ export interface ListOptions {
   /** Absent: all namespaces (or a cluster-scoped resource). */
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   limit?: number;
   continueToken?: string;
   signal: AbortSignal;
@@ -22,6 +23,7 @@ export interface ListPage<T> {
 export interface WatchOptions {
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   resourceVersion: string;
   /** The server ends the stream after this long; the informer then watches again. */
   timeoutSeconds: number;
@@ -72,6 +74,7 @@ export function kubeListWatch<T extends KubernetesObject>(
         {
           query: {
             labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
             limit: options.limit,
             continue: options.continueToken,
           },
@@ -92,6 +95,7 @@ export function kubeListWatch<T extends KubernetesObject>(
           allowWatchBookmarks: true,
           resourceVersion: options.resourceVersion,
           labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
           timeoutSeconds: options.timeoutSeconds,
         },
         signal: options.signal,

@@ -3,6 +3,7 @@
 // doubles: the token requests Entra sees thin out round after round down to the cap, one per round
 // however many VaultSecrets wait; and fixing the federated credential plus touching the
 // ServiceAccount gets every VaultSecret Ready without waiting out the pause.
+import { randomUUID } from 'node:crypto';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -218,6 +219,57 @@ describe('a refused identity shared by 50 VaultSecrets', () => {
       },
     });
     await waitForReady(kc, namespace, 'waits', { status: 'True' }, 30_000);
+  });
+});
+
+describe('a refused client secret', () => {
+  it('fixing the clientSecretRef Secret gets it Ready without waiting out the pause', async () => {
+    // A pause of an hour: only the Secret's change can end it within this test (kvsync's own Secret
+    // informer does not see the Secret; a paused VaultSecret looks again only after a minute).
+    const { namespace } = await kvsyncResolving('id-backoff-secret', {
+      initialMs: 3_600_000,
+      maxMs: 3_600_000,
+    });
+    const clientSecret = `right-${randomUUID()}`;
+    const app = azure.entra.registerApp({ clientSecret });
+    const vault = azure.keyVault.createVault('id-secret-kv');
+    vault.setSecret('db-password', 'read-with-a-client-secret');
+    vault.grant(app.clientId);
+    const ids = { tenantId: azure.tenantId, clientId: app.clientId };
+    await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: 'azure-creds' },
+        stringData: { ...ids, clientSecret: `wrong-${randomUUID()}` },
+      },
+    });
+    await applyVaultSecret(kc, namespace, 'reads', {
+      vault: {
+        url: azure.vaultUrl('id-secret-kv'),
+        identity: { clientSecretRef: { name: 'azure-creds' } },
+      },
+      data: [{ key: 'password', secret: { name: 'db-password' } }],
+    });
+    const refused = await waitForReady(kc, namespace, 'reads', {
+      status: 'False',
+      reason: 'Unauthenticated',
+    });
+    expect(readyOf(refused).message).toContain('AADSTS7000215');
+    const refusedRequests = azure.entra.tokenRequests(app.clientId);
+
+    await core.replaceNamespacedSecret({
+      namespace,
+      name: 'azure-creds',
+      body: { metadata: { name: 'azure-creds' }, stringData: { ...ids, clientSecret } },
+    });
+    await waitForReady(kc, namespace, 'reads', { status: 'True' }, 30_000);
+    const synced = await core.readNamespacedSecret({ namespace, name: 'reads' });
+    expect(Buffer.from(synced.data?.password ?? '', 'base64').toString()).toBe(
+      'read-with-a-client-secret',
+    );
+    // The refused secret was asked once; the fixed one once.
+    expect(refusedRequests).toBe(1);
+    expect(azure.entra.tokensIssued(app.clientId)).toBe(1);
   });
 });
 
