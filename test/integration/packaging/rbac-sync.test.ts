@@ -46,7 +46,8 @@ describe("kvsync with the chart's permissions", () => {
           azureOptions: azure.clientOptions,
           env: { AZURE_TENANT_ID: azure.tenantId, AZURE_AUTHORITY_HOST: azure.authorityHost },
           defaultIdentityNamespaces: [],
-          // Refused identities stay paused for the whole test unless their ServiceAccount changes.
+          // Refused identities stay paused for the whole test unless their ServiceAccount or
+          // client-secret Secret changes.
           backoff: { initialMs: 3_600_000 },
           operatorNamespace: chart.namespace,
         }),
@@ -140,17 +141,23 @@ describe("kvsync with the chart's permissions", () => {
     expect(env.logs.text).not.toMatch(/forbidden/i);
   });
 
-  it("keeps a ClusterVaultSecret's VaultSecret with a clientSecretRef in kvsync's namespace", async () => {
-    // The platform team's credential, in kvsync's own namespace only.
+  it("keeps a ClusterVaultSecret's VaultSecret with a clientSecretRef in kvsync's namespace, watching it once refused", async () => {
+    // The platform team's credential, in kvsync's own namespace only; stored wrong at first.
     const clientSecret = 'rbac-sync-platform-client-secret';
     const platform = env.azure.entra.registerApp({ clientSecret });
     vault.grant(platform.clientId);
-    await admin.makeApiClient(CoreV1Api).createNamespacedSecret({
-      namespace: chart.namespace,
-      body: {
-        metadata: { name: 'platform-creds' },
-        stringData: { tenantId: env.azure.tenantId, clientId: platform.clientId, clientSecret },
+    const core = admin.makeApiClient(CoreV1Api);
+    const creds = (secret: string) => ({
+      metadata: { name: 'platform-creds' },
+      stringData: {
+        tenantId: env.azure.tenantId,
+        clientId: platform.clientId,
+        clientSecret: secret,
       },
+    });
+    await core.createNamespacedSecret({
+      namespace: chart.namespace,
+      body: creds('rbac-sync-platform-wrong-secret'),
     });
     const name = `rbac-${env.namespace}`;
     await applyClusterVaultSecret(admin, name, {
@@ -163,7 +170,19 @@ describe("kvsync with the chart's permissions", () => {
         data: [{ key: 'password', secret: { name: 'db-password' } }],
       },
     });
-    await waitForClusterStatus(admin, name, { selected: 1, synced: 1, failed: 0, ready: 'True' });
+    await waitForReady(env.kc, env.namespace, name, { status: 'False', reason: 'Unauthenticated' });
+    // Paused for an hour: only the watch on platform-creds can end it now.
+    await core.replaceNamespacedSecret({
+      namespace: chart.namespace,
+      name: 'platform-creds',
+      body: creds(clientSecret),
+    });
+    await waitForClusterStatus(
+      admin,
+      name,
+      { selected: 1, synced: 1, failed: 0, ready: 'True' },
+      30_000,
+    );
     expect(decoded(await readSecret(env.kc, env.namespace, name))).toEqual({ password });
     expect(env.logs.text).not.toMatch(/forbidden/i);
     expect(env.logs.text).not.toContain(clientSecret);
