@@ -73,6 +73,27 @@ describe('IdentityBackoff', () => {
     expect(backoff.admit('secret-reader')).toBeDefined();
   });
 
+  it('lists the Secrets of refused identities until they work or change, and says when that may change', () => {
+    let changes = 0;
+    const backoff = new IdentityBackoff({ initialMs: 1_000, onRefusedChanged: () => changes++ });
+    const creds = { kind: 'Secret', namespace: 'payments', name: 'creds' } as const;
+    backoff.refused('creds-old', refusal, creds);
+    backoff.refused('creds-new', refusal, creds);
+    backoff.refused('other', refusal, { ...creds, name: 'other' });
+    backoff.refused('sa', refusal, SA);
+    expect(backoff.refusedSources('Secret')).toEqual([creds, { ...creds, name: 'other' }]);
+    expect(changes).toBe(4);
+    // Past its pause an identity is still refused: its Secret stays listed until it works.
+    backoff.succeeded('other');
+    backoff.succeeded('other'); // a token granted again changes nothing
+    expect(changes).toBe(5);
+    backoff.sourceChanged(creds);
+    backoff.sourceChanged(creds);
+    expect(changes).toBe(6);
+    expect(backoff.refusedSources('Secret')).toEqual([]);
+    expect(backoff.refusedSources('ServiceAccount')).toEqual([SA]);
+  });
+
   it('varies pauses by the jitter, within its bounds', () => {
     const low = setup({ jitter: 0.2, random: () => 0 });
     const high = setup({ jitter: 0.2, random: () => 1 });

@@ -11,6 +11,7 @@ export interface WatchRequest {
   namespace: string | undefined;
   resourceVersion: string | null;
   labelSelector: string | null;
+  fieldSelector: string | null;
   allowWatchBookmarks: string | null;
 }
 
@@ -146,6 +147,7 @@ export class FakeWatchServer {
         namespace,
         resourceVersion: url.searchParams.get('resourceVersion'),
         labelSelector,
+        fieldSelector: url.searchParams.get('fieldSelector'),
         allowWatchBookmarks: url.searchParams.get('allowWatchBookmarks'),
       });
       return;
