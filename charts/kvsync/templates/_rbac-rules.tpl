@@ -26,9 +26,10 @@ empty, else in each watched namespace (Role). Least privilege; each rule says wh
 # The Secrets kvsync writes. Its informer lists and watches only Secrets labelled
 # app.kubernetes.io/managed-by=kvsync, but RBAC cannot express a label selector, so list/watch
 # cover every Secret in scope. get: Merge mode reads the existing Secret, clientSecretRef reads the
-# fallback credential. create/update/patch: Owner and Orphan Secrets, server-side apply for Merge.
-# No delete: Owner Secrets are garbage collected through their ownerReference, and kvsync never
-# removes a Secret because Key Vault or Entra ID failed.
+# fallback credential; once Entra ID refuses that credential, kvsync also watches that one Secret
+# (by name) until it works, so fixing it retries at once. create/update/patch: Owner and Orphan
+# Secrets, server-side apply for Merge. No delete: Owner Secrets are garbage collected through
+# their ownerReference, and kvsync never removes a Secret because Key Vault or Entra ID failed.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "update", "patch"]

@@ -71,8 +71,9 @@ export function classifyFailure(error: unknown, refreshIntervalMs: number): Fail
     };
   }
   if (error instanceof IdentityPausedError) {
-    // Said as when Entra ID refused; looked at again when the pause ends, or within a minute,
-    // which notices a new client secret (a new identity key) without asking Entra ID.
+    // Said as when Entra ID refused; looked at again when the pause ends, or within a minute: a
+    // fallback to the watches that notices a new client secret (a new identity key) even when the
+    // Secret could not be watched, without asking Entra ID.
     const refusal = classifyVaultError(error.refusal, undefined, error.hints);
     return {
       reason: vaultReasons[refusal.kind].reason,

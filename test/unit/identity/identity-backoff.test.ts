@@ -83,9 +83,9 @@ describe('IdentityBackoff', () => {
     backoff.refused('sa', refusal, SA);
     expect(backoff.refusedSources('Secret')).toEqual([creds, { ...creds, name: 'other' }]);
     expect(changes).toBe(4);
-    // Past its pause an identity is still refused: its Secret stays listed until it works.
+    // A granted token takes the Secret off the list; granted again, nothing changes.
     backoff.succeeded('other');
-    backoff.succeeded('other'); // a token granted again changes nothing
+    backoff.succeeded('other');
     expect(changes).toBe(5);
     backoff.sourceChanged(creds);
     backoff.sourceChanged(creds);
