@@ -98,7 +98,7 @@ describe('watchRefusedClientSecrets', () => {
     await vi.waitFor(() => expect(server.openWatches).toBe(1), poll);
     server.emit('ADDED', server.put('kvsync-system', 'platform-creds'));
     await vi.waitFor(() => expect(changed).toEqual([platform]), poll);
-    // Once after the first list, once for the change; not orders/elsewhere (its own namespace's).
+    // Once after the first list, once for the change.
     expect(enqueued).toEqual(['orders/kept', 'orders/kept']);
     await watch.stop();
     await vi.waitFor(() => expect(server.openWatches).toBe(0), poll);
