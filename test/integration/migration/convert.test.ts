@@ -49,7 +49,9 @@ function converted(...inputs: Parameters<typeof convertDocuments>[0][]): VaultSe
   return inputs.flatMap((input) => {
     const result = convertDocuments(input);
     expect(result.manifests.length).toBeGreaterThan(0);
-    return result.manifests.map((m) => m.manifest);
+    return result.manifests.flatMap(({ manifest }) =>
+      manifest.kind === 'VaultSecret' ? [manifest] : [],
+    );
   });
 }
 
