@@ -53,6 +53,8 @@ interface EsoObject {
   readonly kind: string;
   readonly name: string;
   readonly namespace: string | undefined;
+  /** The ClusterExternalSecret that made this ExternalSecret (its controller), if one did. */
+  readonly madeBy: string | undefined;
   readonly spec: Fields | undefined;
 }
 
@@ -81,6 +83,8 @@ export function convertDocuments(documents: readonly SourceDocument[]): Conversi
       const own = storeProblems(object.spec);
       own.problems.forEach((p) => findings.problem(p));
       own.notes.forEach((n) => findings.note(n));
+    } else if (object.kind === 'ExternalSecret' && object.madeBy !== undefined) {
+      madeByClusterExternalSecret(object.madeBy, objects, findings);
     } else if (object.group === ESO_GROUP && object.kind === 'ExternalSecret') {
       const manifest = externalSecret(object, stores, findings);
       if (manifest && findings.problems.length === 0) {
@@ -113,7 +117,7 @@ function externalSecret(
   findings: Findings,
 ): VaultSecretManifest | undefined {
   versionCheck(object, findings);
-  const vault = storeVault(object.spec, object.namespace, stores, findings);
+  const vault = storeVault(object.spec, { namespace: object.namespace }, stores, findings);
   if (!vault) return undefined;
   return convertExternalSecret(object.name, object.namespace, object.spec, vault, findings);
 }
@@ -133,21 +137,21 @@ function clusterExternalSecret(
 /** The vault of the store an ExternalSecret spec names, read in a namespace or cluster-wide. */
 function storeVault(
   spec: Fields | undefined,
-  namespace: string | undefined | 'cluster',
+  scope: IdentityScope,
   stores: ReadonlyMap<string, EsoObject>,
   findings: Findings,
 ): VaultReference | undefined {
   const ref = fieldsOf(spec?.get('secretStoreRef'));
   const storeKind = text(ref, 'kind') ?? 'SecretStore';
   const storeName = text(ref, 'name') ?? '';
-  if (namespace === 'cluster' && storeKind !== 'ClusterSecretStore') {
+  if (scope === 'cluster' && storeKind !== 'ClusterSecretStore') {
     findings.problem(
       `${storeKind} ${storeName}: each selected namespace has its own SecretStore of that name, a ClusterVaultSecret reads one vault with one identity; point the ClusterExternalSecret at a ClusterSecretStore`,
     );
     return undefined;
   }
   const store = stores.get(
-    storeKey(storeKind, namespace === 'cluster' ? undefined : namespace, storeName),
+    storeKey(storeKind, scope === 'cluster' ? undefined : scope.namespace, storeName),
   );
   if (!store) {
     findings.problem(
@@ -159,13 +163,31 @@ function storeVault(
     findings.problem(`${storeKind} ${storeName} cannot be converted (see its report)`);
     return undefined;
   }
-  const scope: IdentityScope = namespace === 'cluster' ? 'cluster' : { namespace };
   return vaultFor(store.spec, scope, findings);
 }
 
+/** One ClusterVaultSecret covers the ExternalSecrets a ClusterExternalSecret made: none of its own. */
+function madeByClusterExternalSecret(
+  name: string,
+  objects: readonly EsoObject[],
+  findings: Findings,
+): void {
+  const parent = objects.some(
+    (object) => object.kind === 'ClusterExternalSecret' && object.name === name,
+  );
+  if (parent) {
+    findings.note(
+      `made by ClusterExternalSecret ${name}: its ClusterVaultSecret covers this namespace (see its report), so no VaultSecret of its own`,
+    );
+  } else {
+    findings.problem(
+      `made by ClusterExternalSecret ${name}, which is not in the input: convert it (kubectl get clusterexternalsecrets -o yaml) to get a ClusterVaultSecret for every namespace it selects`,
+    );
+  }
+}
+
 function consentCommand(manifest: VaultSecretManifest): string {
-  const namespace = manifest.metadata.namespace ? ` -n ${manifest.metadata.namespace}` : '';
-  return `${annotateCommand(manifest.spec, manifest.metadata.name)}${namespace}`;
+  return annotateCommand(manifest.spec, manifest.metadata.name, manifest.metadata.namespace);
 }
 
 /**
@@ -175,22 +197,27 @@ function consentCommand(manifest: VaultSecretManifest): string {
  */
 function clusterConsentCommands(manifest: ClusterVaultSecretManifest): string[] {
   const { namespaces = [], namespaceSelector, template } = manifest.spec;
-  const annotate = annotateCommand(template, manifest.metadata.name);
-  const listed = namespaces.map((namespace) => `${annotate} -n ${namespace}`);
+  const { name } = manifest.metadata;
+  const listed = namespaces.map((namespace) => annotateCommand(template, name, namespace));
   if (!namespaceSelector) return listed;
   const selector = selectorArgument(namespaceSelector);
   const label = selector === '' ? '' : ` -l '${selector}'`;
   return [
     ...listed,
-    `kubectl get namespaces${label} -o name | cut -d/ -f2 | xargs -I{} ${annotate} -n {}`,
+    `kubectl get namespaces${label} -o name | cut -d/ -f2 | xargs -I{} ${annotateCommand(template, name, '{}')}`,
   ];
 }
 
-/** `kubectl annotate secret <target> <annotation>=<name>`, without the namespace. */
-function annotateCommand(spec: VaultSecretManifest['spec'], name: string): string {
+/** `kubectl annotate secret <target> [-n <namespace>] <annotation>=<name>` */
+function annotateCommand(
+  spec: VaultSecretManifest['spec'],
+  name: string,
+  namespace: string | undefined,
+): string {
   const { target } = spec;
   const annotation = target?.adopt ? ADOPT_BY_ANNOTATION : MERGE_FROM_ANNOTATION;
-  return `kubectl annotate secret ${target?.name ?? name} ${annotation}=${name}`;
+  const where = namespace ? ` -n ${namespace}` : '';
+  return `kubectl annotate secret ${target?.name ?? name}${where} ${annotation}=${name}`;
 }
 
 function unsupportedKind(object: EsoObject): string {
@@ -259,6 +286,16 @@ function esoObject(document: SourceDocument): EsoObject | string {
     kind,
     name,
     namespace,
+    madeBy: controllerOf(list(metadata, 'ownerReferences'), 'ClusterExternalSecret'),
     spec: fieldsOf(fields?.get('spec')),
   };
+}
+
+/** The name of the controller owner of kind `kind` in ESO's group, if there is one. */
+function controllerOf(references: unknown[], kind: string): string | undefined {
+  const controller = references
+    .map(fieldsOf)
+    .find((ref) => ref?.get('controller') === true && text(ref, 'kind') === kind);
+  const group = text(controller, 'apiVersion')?.split('/')[0];
+  return group === ESO_GROUP ? text(controller, 'name') : undefined;
 }

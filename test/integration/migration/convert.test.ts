@@ -105,6 +105,26 @@ describe('converted VaultSecrets on the real API server', () => {
     }
   });
 
+  it('accepts every converted ClusterVaultSecret (server-side dry run)', async () => {
+    const result = convertDocuments(fixtures('hand-made/cluster.yaml'));
+    const clusters = result.manifests.flatMap(({ manifest }) =>
+      manifest.kind === 'ClusterVaultSecret' ? [manifest] : [],
+    );
+    expect(clusters.map((m) => `${m.kind} ${m.metadata.name}`)).toEqual([
+      'ClusterVaultSecret registry-pull',
+      'ClusterVaultSecret telemetry',
+      'ClusterVaultSecret cluster-ca',
+    ]);
+    const api = KubernetesObjectApi.makeApiClient(env.kc);
+    for (const manifest of clusters) {
+      await expect(api.create(manifest as never, undefined, 'All')).resolves.toMatchObject({
+        kind: 'ClusterVaultSecret',
+        metadata: { name: manifest.metadata.name },
+        spec: { template: { target: manifest.spec.template.target } },
+      });
+    }
+  });
+
   it("syncs the migration example to ESO's data, adopting ESO's Secret", async () => {
     const signingKey = 'convert-test-signing-key-bytes\u0000\u00ff';
     const eso = {
