@@ -13,23 +13,22 @@ spec:
     azurekv: { authType: ManagedIdentity, vaultUrl: https://kv.vault.azure.net/ }
 `;
 
-function convertCluster(spec: string) {
-  const result = convertDocuments(
-    documents(
-      ['store.yaml', operatorStore],
-      [
-        'ces.yaml',
-        `apiVersion: external-secrets.io/v1
+const storeRef = '    secretStoreRef: { kind: ClusterSecretStore, name: vault }\n';
+const readA = '    data:\n    - { secretKey: a, remoteRef: { key: a } }\n';
+
+/** A ClusterExternalSecret "shared": its selection (spec lines) and externalSecretSpec lines. */
+function clusterExternalSecret(selection: string, externalSecretSpec = storeRef + readA): string {
+  return `apiVersion: external-secrets.io/v1
 kind: ClusterExternalSecret
 metadata: { name: shared }
 spec:
-  externalSecretSpec:
-    secretStoreRef: { kind: ClusterSecretStore, name: vault }
-    data:
-    - { secretKey: a, remoteRef: { key: a } }
-${spec}`,
-      ],
-    ),
+${selection}  externalSecretSpec:
+${externalSecretSpec}`;
+}
+
+function convertCluster(spec: string) {
+  const result = convertDocuments(
+    documents(['store.yaml', operatorStore], ['ces.yaml', clusterExternalSecret(spec)]),
   );
   const report = result.reports.find((r) => r.object === 'ClusterExternalSecret shared');
   const manifest = result.manifests[0]?.manifest;
@@ -159,16 +158,10 @@ describe('ClusterExternalSecret edge cases', () => {
     const result = convertDocuments(
       documents([
         'ces.yaml',
-        `apiVersion: external-secrets.io/v1
-kind: ClusterExternalSecret
-metadata: { name: shared }
-spec:
-  namespaces: [a]
-  externalSecretSpec:
-    secretStoreRef: { name: vault }
-    data:
-    - { secretKey: a, remoteRef: { key: a } }
-`,
+        clusterExternalSecret(
+          '  namespaces: [a]\n',
+          `    secretStoreRef: { name: vault }\n${readA}`,
+        ),
       ]),
     );
     expect(result.reports[0]?.problems).toEqual([
@@ -210,17 +203,10 @@ spec:
         ['store.yaml', operatorStore],
         [
           'ces.yaml',
-          `apiVersion: external-secrets.io/v1beta1
-kind: ClusterExternalSecret
-metadata: { name: shared }
-spec:
-  namespaces: [a]
-  externalSecretSpec:
-    secretStoreRef: { kind: ClusterSecretStore, name: vault }
-    refreshPolicy: CreatedOnce
-    data:
-    - { secretKey: a, remoteRef: { key: cert/a } }
-`,
+          clusterExternalSecret(
+            '  namespaces: [a]\n',
+            `${storeRef}    refreshPolicy: CreatedOnce\n    data:\n    - { secretKey: a, remoteRef: { key: cert/a } }\n`,
+          ),
         ],
       ),
     );
@@ -242,10 +228,7 @@ metadata:
   ownerReferences:
   - { apiVersion: ${apiVersion}, kind: ClusterExternalSecret, name: shared, uid: 0b3c, controller: ${controller} }
 spec:
-  secretStoreRef: { kind: ClusterSecretStore, name: vault }
-  data:
-  - { secretKey: a, remoteRef: { key: a } }
-`;
+${(storeRef + readA).replace(/^ {2}/gm, '')}`;
   const children: [name: string, yaml: string][] = [
     ['made.yaml', child(true, 'a')],
     ['other.yaml', child(false, 'b')],
@@ -256,16 +239,7 @@ spec:
     const result = convertDocuments(
       documents(['store.yaml', operatorStore], ...children, [
         'ces.yaml',
-        `apiVersion: external-secrets.io/v1
-kind: ClusterExternalSecret
-metadata: { name: shared }
-spec:
-  namespaces: [a]
-  externalSecretSpec:
-    secretStoreRef: { kind: ClusterSecretStore, name: vault }
-    data:
-    - { secretKey: a, remoteRef: { key: a } }
-`,
+        clusterExternalSecret('  namespaces: [a]\n'),
       ]),
     );
     const made = result.reports.find((r) => r.object === 'ExternalSecret a/shared');
