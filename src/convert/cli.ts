@@ -31,7 +31,8 @@ export const convertUsage = [
   'Usage: kvsync convert [FILE...]',
   '',
   'Converts External Secrets Operator manifests of the Azure Key Vault provider (ExternalSecret,',
-  'SecretStore, ClusterSecretStore; external-secrets.io v1beta1 and v1) into VaultSecrets.',
+  'ClusterExternalSecret, SecretStore, ClusterSecretStore; external-secrets.io v1beta1 and v1)',
+  'into VaultSecrets and ClusterVaultSecrets.',
   'Reads the files (or stdin when none or "-"), writes YAML to stdout and, on stderr, what was',
   'not converted and why, and the kubectl lines that let kvsync adopt the existing Secrets.',
   'Exit codes: 0 all converted, 1 some objects skipped, 2 bad input.',
@@ -97,9 +98,9 @@ function reportText(conversion: Conversion): string {
     for (const note of report.notes) lines.push(`  note: ${note}`);
   }
   const skipped = conversion.reports.filter((report) => !report.converted).length;
-  lines.push(
-    `${conversion.manifests.length} VaultSecrets written; ${skipped} of ${conversion.reports.length} objects skipped`,
-  );
+  const clusters = conversion.manifests.filter(({ manifest }) => manifest.kind !== 'VaultSecret');
+  const written = `${conversion.manifests.length - clusters.length} VaultSecrets${clusters.length > 0 ? ` and ${clusters.length} ClusterVaultSecrets` : ''}`;
+  lines.push(`${written} written; ${skipped} of ${conversion.reports.length} objects skipped`);
   if (conversion.consent.length > 0) {
     lines.push(
       '',

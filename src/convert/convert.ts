@@ -1,11 +1,19 @@
-// Pure: parsed documents of ESO manifests -> VaultSecret manifests, a report per ESO object, and
-// the annotations that grant kvsync consent to take the existing Secrets over. Stores have no
-// VaultSecret of their own: their vault and identity go into each VaultSecret that uses them.
+// Pure: parsed documents of ESO manifests -> VaultSecret and ClusterVaultSecret manifests, a report
+// per ESO object, and the annotations that grant kvsync consent to take the existing Secrets over.
+// Stores have no object of their own: their vault and identity go into each object that uses them.
 import { ADOPT_BY_ANNOTATION } from '../controllers/vault-secret/adopt.ts';
 import { MERGE_FROM_ANNOTATION } from '../controllers/vault-secret/merge-consent.ts';
+import type { VaultReference } from '../api/vault-secret.ts';
+import {
+  type ClusterVaultSecretManifest,
+  convertClusterExternalSecret,
+} from './cluster-external-secret.ts';
 import { convertExternalSecret, type VaultSecretManifest } from './external-secret.ts';
 import { type Fields, fieldsOf, Findings, list, text, kubernetesName } from './fields.ts';
-import { storeProblems, vaultFor } from './store.ts';
+import { selectorArgument } from './namespace-selection.ts';
+import { type IdentityScope, storeProblems, vaultFor } from './store.ts';
+
+export type Manifest = VaultSecretManifest | ClusterVaultSecretManifest;
 
 /** One YAML document, named for messages ("eso.yaml document 2"). */
 export interface SourceDocument {
@@ -25,7 +33,7 @@ export interface ObjectReport {
 export interface Conversion {
   readonly manifests: readonly {
     readonly source: string;
-    readonly manifest: VaultSecretManifest;
+    readonly manifest: Manifest;
   }[];
   readonly reports: readonly ObjectReport[];
   /** kubectl commands granting consent, one per converted target Secret. */
@@ -45,6 +53,8 @@ interface EsoObject {
   readonly kind: string;
   readonly name: string;
   readonly namespace: string | undefined;
+  /** The ClusterExternalSecret that made this ExternalSecret (its controller), if one did. */
+  readonly madeBy: string | undefined;
   readonly spec: Fields | undefined;
 }
 
@@ -63,7 +73,7 @@ export function convertDocuments(documents: readonly SourceDocument[]): Conversi
       .filter(isStore)
       .map((store) => [storeKey(store.kind, store.namespace, store.name), store]),
   );
-  const manifests: { source: string; manifest: VaultSecretManifest }[] = [];
+  const manifests: { source: string; manifest: Manifest }[] = [];
   const reports: ObjectReport[] = [];
   const consent: string[] = [];
   for (const object of objects) {
@@ -73,11 +83,19 @@ export function convertDocuments(documents: readonly SourceDocument[]): Conversi
       const own = storeProblems(object.spec);
       own.problems.forEach((p) => findings.problem(p));
       own.notes.forEach((n) => findings.note(n));
+    } else if (object.kind === 'ExternalSecret' && object.madeBy !== undefined) {
+      madeByClusterExternalSecret(object.madeBy, objects, findings);
     } else if (object.group === ESO_GROUP && object.kind === 'ExternalSecret') {
       const manifest = externalSecret(object, stores, findings);
       if (manifest && findings.problems.length === 0) {
         manifests.push({ source: object.source, manifest });
         consent.push(consentCommand(manifest));
+      }
+    } else if (object.group === ESO_GROUP && object.kind === 'ClusterExternalSecret') {
+      const manifest = clusterExternalSecret(object, stores, findings);
+      if (manifest && findings.problems.length === 0) {
+        manifests.push({ source: object.source, manifest });
+        consent.push(...clusterConsentCommands(manifest));
       }
     } else {
       findings.problem(unsupportedKind(object));
@@ -99,10 +117,42 @@ function externalSecret(
   findings: Findings,
 ): VaultSecretManifest | undefined {
   versionCheck(object, findings);
-  const ref = fieldsOf(object.spec?.get('secretStoreRef'));
+  const vault = storeVault(object.spec, { namespace: object.namespace }, stores, findings);
+  if (!vault) return undefined;
+  return convertExternalSecret(object.name, object.namespace, object.spec, vault, findings);
+}
+
+function clusterExternalSecret(
+  object: EsoObject,
+  stores: ReadonlyMap<string, EsoObject>,
+  findings: Findings,
+): ClusterVaultSecretManifest | undefined {
+  versionCheck(object, findings);
+  const externalSecretSpec = fieldsOf(object.spec?.get('externalSecretSpec'));
+  const vault = storeVault(externalSecretSpec, 'cluster', stores, findings);
+  if (!vault) return undefined;
+  return convertClusterExternalSecret(object.name, object.spec, vault, findings);
+}
+
+/** The vault of the store an ExternalSecret spec names, read in a namespace or cluster-wide. */
+function storeVault(
+  spec: Fields | undefined,
+  scope: IdentityScope,
+  stores: ReadonlyMap<string, EsoObject>,
+  findings: Findings,
+): VaultReference | undefined {
+  const ref = fieldsOf(spec?.get('secretStoreRef'));
   const storeKind = text(ref, 'kind') ?? 'SecretStore';
   const storeName = text(ref, 'name') ?? '';
-  const store = stores.get(storeKey(storeKind, object.namespace, storeName));
+  if (scope === 'cluster' && storeKind !== 'ClusterSecretStore') {
+    findings.problem(
+      `${storeKind} ${storeName}: each selected namespace has its own SecretStore of that name, a ClusterVaultSecret reads one vault with one identity; point the ClusterExternalSecret at a ClusterSecretStore`,
+    );
+    return undefined;
+  }
+  const store = stores.get(
+    storeKey(storeKind, scope === 'cluster' ? undefined : scope.namespace, storeName),
+  );
   if (!store) {
     findings.problem(
       `${storeKind} ${storeName} is not in the input: convert it together with its store`,
@@ -113,21 +163,64 @@ function externalSecret(
     findings.problem(`${storeKind} ${storeName} cannot be converted (see its report)`);
     return undefined;
   }
-  const vault = vaultFor(store.spec, object.namespace, findings);
-  return convertExternalSecret(object.name, object.namespace, object.spec, vault, findings);
+  return vaultFor(store.spec, scope, findings);
+}
+
+/** One ClusterVaultSecret covers the ExternalSecrets a ClusterExternalSecret made: none of its own. */
+function madeByClusterExternalSecret(
+  name: string,
+  objects: readonly EsoObject[],
+  findings: Findings,
+): void {
+  const parent = objects.some(
+    (object) => object.kind === 'ClusterExternalSecret' && object.name === name,
+  );
+  if (parent) {
+    findings.note(
+      `made by ClusterExternalSecret ${name}: its ClusterVaultSecret covers this namespace (see its report), so no VaultSecret of its own`,
+    );
+  } else {
+    findings.problem(
+      `made by ClusterExternalSecret ${name}, which is not in the input: convert it (kubectl get clusterexternalsecrets -o yaml) to get a ClusterVaultSecret for every namespace it selects`,
+    );
+  }
 }
 
 function consentCommand(manifest: VaultSecretManifest): string {
-  const { target } = manifest.spec;
+  return annotateCommand(manifest.spec, manifest.metadata.name, manifest.metadata.namespace);
+}
+
+/**
+ * One command per namespace listed by name; for a selector, one pipeline that annotates the
+ * Secret in each namespace the selector matches now (a namespace that matches later holds no
+ * Secret of ESO's to take over).
+ */
+function clusterConsentCommands(manifest: ClusterVaultSecretManifest): string[] {
+  const { namespaces = [], namespaceSelector, template } = manifest.spec;
+  const { name } = manifest.metadata;
+  const listed = namespaces.map((namespace) => annotateCommand(template, name, namespace));
+  if (!namespaceSelector) return listed;
+  const selector = selectorArgument(namespaceSelector);
+  const label = selector === '' ? '' : ` -l '${selector}'`;
+  return [
+    ...listed,
+    `kubectl get namespaces${label} -o name | cut -d/ -f2 | xargs -I{} ${annotateCommand(template, name, '{}')}`,
+  ];
+}
+
+/** `kubectl annotate secret <target> [-n <namespace>] <annotation>=<name>` */
+function annotateCommand(
+  spec: VaultSecretManifest['spec'],
+  name: string,
+  namespace: string | undefined,
+): string {
+  const { target } = spec;
   const annotation = target?.adopt ? ADOPT_BY_ANNOTATION : MERGE_FROM_ANNOTATION;
-  const namespace = manifest.metadata.namespace ? ` -n ${manifest.metadata.namespace}` : '';
-  return `kubectl annotate secret ${target?.name ?? manifest.metadata.name}${namespace} ${annotation}=${manifest.metadata.name}`;
+  const where = namespace ? ` -n ${namespace}` : '';
+  return `kubectl annotate secret ${target?.name ?? name}${where} ${annotation}=${name}`;
 }
 
 function unsupportedKind(object: EsoObject): string {
-  if (object.kind === 'ClusterExternalSecret') {
-    return 'kvsync has no ClusterVaultSecret yet: convert its externalSecretSpec as one ExternalSecret per namespace';
-  }
   if (object.kind === 'PushSecret' || object.kind === 'ClusterPushSecret') {
     return 'kvsync only reads from Key Vault; it does not push Secrets to it';
   }
@@ -193,6 +286,16 @@ function esoObject(document: SourceDocument): EsoObject | string {
     kind,
     name,
     namespace,
+    madeBy: controllerOf(list(metadata, 'ownerReferences'), 'ClusterExternalSecret'),
     spec: fieldsOf(fields?.get('spec')),
   };
+}
+
+/** The name of the controller owner of kind `kind` in ESO's group, if there is one. */
+function controllerOf(references: unknown[], kind: string): string | undefined {
+  const controller = references
+    .map(fieldsOf)
+    .find((ref) => ref?.get('controller') === true && text(ref, 'kind') === kind);
+  const group = text(controller, 'apiVersion')?.split('/')[0];
+  return group === ESO_GROUP ? text(controller, 'name') : undefined;
 }

@@ -58,10 +58,16 @@ export function storeProblems(spec: Fields | undefined): Findings {
   return findings;
 }
 
-/** The vault and identity for a VaultSecret in `namespace`; problems and notes go to `findings`. */
+/**
+ * Where the identity is read from: a VaultSecret's own namespace, or, for a ClusterVaultSecret's
+ * template, kvsync's namespace (client secrets) and kvsync's own identity, never a ServiceAccount.
+ */
+export type IdentityScope = { readonly namespace: string | undefined } | 'cluster';
+
+/** The vault and identity for a VaultSecret in `scope`; problems and notes go to `findings`. */
 export function vaultFor(
   spec: Fields | undefined,
-  namespace: string | undefined,
+  scope: IdentityScope,
   findings: Findings,
 ): VaultReference {
   const azure = fieldsOf(fieldsOf(spec?.get('provider'))?.get('azurekv'));
@@ -84,18 +90,24 @@ export function vaultFor(
       findings.problem('ServicePrincipal auth without authSecretRef.clientSecret');
       return { url };
     }
-    sameNamespace(clientSecret, namespace, `client secret ${name}`, findings);
+    sameNamespace(clientSecret, scope, `client secret ${name}`, findings);
     requireKeys(name, secretRefs, ids.tenantId === undefined, findings);
     return { url, identity: { clientSecretRef: { name }, ...ids } };
   }
 
   const account = fieldsOf(azure?.get('serviceAccountRef'));
   const accountName = text(account, 'name');
+  if (authType === 'WorkloadIdentity' && accountName !== undefined && scope === 'cluster') {
+    findings.problem(
+      `WorkloadIdentity with serviceAccountRef ${accountName}: a ClusterVaultSecret never reads with a ServiceAccount; give the store a ServicePrincipal (a clientSecretRef to a Secret in kvsync's namespace) or let kvsync read with the operator's identity (authType ManagedIdentity), then convert again`,
+    );
+    return { url };
+  }
   if (authType === 'WorkloadIdentity' && accountName !== undefined) {
     if (!kubernetesName.test(accountName)) {
       findings.problem(`serviceAccountRef.name "${accountName}" is not a ServiceAccount name`);
     }
-    sameNamespace(account, namespace, `ServiceAccount ${accountName}`, findings);
+    sameNamespace(account, scope, `ServiceAccount ${accountName}`, findings);
     if (account?.has('audiences')) {
       findings.problem(
         'serviceAccountRef.audiences: kvsync requests tokens for api://AzureADTokenExchange only',
@@ -113,20 +125,31 @@ export function vaultFor(
     authType === 'ManagedIdentity'
       ? `ManagedIdentity${text(azure, 'identityId') ? ` ${text(azure, 'identityId')}` : ''}`
       : 'WorkloadIdentity without serviceAccountRef';
+  const where =
+    scope === 'cluster'
+      ? 'in every namespace the ClusterVaultSecret selects'
+      : 'only in namespaces listed in --default-identity-namespaces';
   findings.note(
-    `${borrowed}: kvsync reads with the operator's own workload identity, which works only in namespaces listed in --default-identity-namespaces; give that identity read access to the vault`,
+    `${borrowed}: kvsync reads with the operator's own workload identity, which works ${where}; give that identity read access to the vault`,
   );
   return { url };
 }
 
-/** kvsync reads credentials only from the VaultSecret's own namespace. */
+/** kvsync reads credentials only from the VaultSecret's own namespace (a ClusterVaultSecret: its own). */
 function sameNamespace(
   ref: Fields | undefined,
-  namespace: string | undefined,
+  scope: IdentityScope,
   what: string,
   findings: Findings,
 ): void {
   const refNamespace = text(ref, 'namespace');
+  if (scope === 'cluster') {
+    findings.note(
+      `before applying: ${what} must be in kvsync's namespace${refNamespace ? ` (ESO read it from ${refNamespace})` : ''}`,
+    );
+    return;
+  }
+  const { namespace } = scope;
   if (refNamespace === undefined || refNamespace === namespace) return;
   findings.problem(
     `${what} is in namespace ${refNamespace}: kvsync reads identities only from the VaultSecret's own namespace (${namespace ?? 'default'})`,

@@ -49,7 +49,9 @@ function converted(...inputs: Parameters<typeof convertDocuments>[0][]): VaultSe
   return inputs.flatMap((input) => {
     const result = convertDocuments(input);
     expect(result.manifests.length).toBeGreaterThan(0);
-    return result.manifests.map((m) => m.manifest);
+    return result.manifests.flatMap(({ manifest }) =>
+      manifest.kind === 'VaultSecret' ? [manifest] : [],
+    );
   });
 }
 
@@ -99,6 +101,26 @@ describe('converted VaultSecrets on the real API server', () => {
       const object = { ...manifest, metadata: { ...manifest.metadata, namespace: env.namespace } };
       await expect(api.create(object as never, undefined, 'All')).resolves.toMatchObject({
         metadata: { name: manifest.metadata.name },
+      });
+    }
+  });
+
+  it('accepts every converted ClusterVaultSecret (server-side dry run)', async () => {
+    const result = convertDocuments(fixtures('hand-made/cluster.yaml'));
+    const clusters = result.manifests.flatMap(({ manifest }) =>
+      manifest.kind === 'ClusterVaultSecret' ? [manifest] : [],
+    );
+    expect(clusters.map((m) => `${m.kind} ${m.metadata.name}`)).toEqual([
+      'ClusterVaultSecret registry-pull',
+      'ClusterVaultSecret telemetry',
+      'ClusterVaultSecret cluster-ca',
+    ]);
+    const api = KubernetesObjectApi.makeApiClient(env.kc);
+    for (const manifest of clusters) {
+      await expect(api.create(manifest as never, undefined, 'All')).resolves.toMatchObject({
+        kind: 'ClusterVaultSecret',
+        metadata: { name: manifest.metadata.name },
+        spec: { template: { target: manifest.spec.template.target } },
       });
     }
   });

@@ -33,7 +33,8 @@ function convertSpec(spec: string) {
     documents(['store.yaml', store], ['es.yaml', externalSecret(spec)]),
   );
   const report = result.reports.find((r) => r.object === 'ExternalSecret team/app');
-  return { result, report, spec: result.manifests[0]?.manifest.spec };
+  const manifest = result.manifests[0]?.manifest;
+  return { result, report, spec: manifest?.kind === 'VaultSecret' ? manifest.spec : undefined };
 }
 
 describe('the hand-made migration example', () => {
