@@ -174,7 +174,7 @@ export type FlagName = keyof typeof flags;
 export function usage(): string {
   const lines = [
     'Usage: kvsync [flags]',
-    '       kvsync convert [FILE...]   (External Secrets Operator manifests -> VaultSecrets; convert --help)',
+    '       kvsync convert [FILE...]   (External Secrets Operator manifests -> VaultSecrets and ClusterVaultSecrets; convert --help)',
     '',
     'Keeps Kubernetes Secrets in sync with Azure Key Vault secrets and certificates.',
     '',
