@@ -265,7 +265,9 @@ describe('helm template applied with server-side dry run', () => {
         `Role ${namespace}`, // leader election
         `Role ${namespace}`, // the rollout-restart key Secret
         `Role ${namespace}`, // events on kvsync's own Pod (event source down / up)
+        `Role ${namespace}`, // ClusterVaultSecret credentials (clientSecretRef) in the unwatched namespace
         `Role ${watched}`, // watchNamespaces: no ClusterRole
+        `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
