@@ -283,17 +283,20 @@ describe('ClusterVaultSecret', () => {
   });
 
   it('is Stalled when a kept VaultSecret is Stalled, Reconciling while one is retried, naming the namespace', async () => {
+    /** A ClusterVaultSecret for the tenant namespace only, once its one VaultSecret has failed. */
+    const failing = async (cluster: string, failed: ClusterVaultSecretSpec['template']) => {
+      await applyClusterVaultSecret(admin, cluster, {
+        namespaces: [names.tenant],
+        template: failed,
+      });
+      const counts = { selected: 1, synced: 0, failed: 1, ready: 'False' };
+      return waitForClusterStatus(admin, cluster, counts);
+    };
     // An object missing from the vault needs a human: the kept VaultSecret is Stalled.
     const missing = `missing-${run}`;
-    await applyClusterVaultSecret(admin, missing, {
-      namespaces: [names.tenant],
-      template: { ...template, data: [{ key: 'gone', secret: { name: 'no-such-secret' } }] },
-    });
-    const stalled = await waitForClusterStatus(admin, missing, {
-      selected: 1,
-      synced: 0,
-      failed: 1,
-      ready: 'False',
+    const stalled = await failing(missing, {
+      ...template,
+      data: [{ key: 'gone', secret: { name: 'no-such-secret' } }],
     });
     expect(conditionStatuses(stalled)).toEqual({
       Ready: 'False',
@@ -311,15 +314,9 @@ describe('ClusterVaultSecret', () => {
     down.grant(env.clientId);
     down.setSecret('telemetry-key', values.telemetry);
     down.faults.inject({ kind: 'status', status: 503 });
-    await applyClusterVaultSecret(admin, flaky, {
-      namespaces: [names.tenant],
-      template: { ...template, vault: { url: env.azure.vaultUrl(`cvs-flaky-${run}`) } },
-    });
-    const retrying = await waitForClusterStatus(admin, flaky, {
-      selected: 1,
-      synced: 0,
-      failed: 1,
-      ready: 'False',
+    const retrying = await failing(flaky, {
+      ...template,
+      vault: { url: env.azure.vaultUrl(`cvs-flaky-${run}`) },
     });
     expect(conditionStatuses(retrying)).toEqual({
       Ready: 'False',
