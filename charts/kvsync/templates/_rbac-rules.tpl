@@ -19,7 +19,8 @@ empty, else in each watched namespace (Role). Least privilege; each rule says wh
   verbs: ["update"]
 # The VaultSecrets a ClusterVaultSecret keeps in each selected namespace: created and updated by
 # server-side apply, deleted when the namespace is no longer selected (with a uid precondition, so
-# only the one kvsync saw it own). kvsync changes no other VaultSecret.
+# only the one kvsync saw it own). kvsync changes no other VaultSecret; the <release>-vaultsecrets
+# admission policy refuses it any other.
 - apiGroups: ["kvsync.io"]
   resources: ["vaultsecrets"]
   verbs: ["create", "patch", "delete"]

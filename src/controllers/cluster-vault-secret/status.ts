@@ -1,6 +1,7 @@
 // Pure: a ClusterVaultSecret's status from the VaultSecrets it keeps. Counts cover every selected
 // namespace; the first few failures (by namespace name) say why; Ready, Reconciling and Stalled
-// follow kstatus. Unchanged inputs give an identical status, so nothing is written.
+// follow kstatus: a namespace being retried makes it Reconciling, one that needs a human makes it
+// Stalled. Unchanged inputs give an identical status, so nothing is written.
 import type {
   ClusterVaultSecret,
   ClusterVaultSecretStatus,
@@ -79,11 +80,14 @@ export function nextClusterStatus(
   const counts = `${synced} of ${states.length} namespaces synced, ${failed.length} failed, ${pending} in progress`;
   const conflict = failed.some((f) => f.reason === ClusterReason.VaultSecretConflict);
   const failReason = conflict ? ClusterReason.VaultSecretConflict : ClusterReason.NamespacesFailed;
-  const firstFailure = failed[0] && `; first: ${failed[0].namespace}: ${failed[0].reason}`;
-  const make = (type: string, status: ConditionStatus, reason: string) =>
+  // A failed namespace either needs a human (its VaultSecret is Stalled) or is being retried (its
+  // VaultSecret is Reconciling); each condition's message names the first namespace behind it.
+  const stalled = failed.filter((f) => f.stalled);
+  const retrying = failed.filter((f) => !f.stalled);
+  const make = (type: string, status: ConditionStatus, reason: string, first?: FailedState) =>
     keepTransitionTime(
       previous,
-      condition(type, status, reason, counts + (firstFailure ?? ''), generation),
+      condition(type, status, reason, counts + firstFailure(first), generation),
       now,
     );
   const [readyStatus, readyReason]: [ConditionStatus, string] =
@@ -92,17 +96,28 @@ export function nextClusterStatus(
       : pending > 0
         ? ['Unknown', Reason.Progressing]
         : ['True', Reason.Synced];
-  const stalled = failed.some((f) => f.stalled);
+  const reconcilingReason =
+    retrying.length > 0
+      ? ClusterReason.NamespacesFailed
+      : pending > 0
+        ? Reason.Progressing
+        : readyReason;
   return {
     observedGeneration: generation,
     conditions: [
-      make(ConditionType.Ready, readyStatus, readyReason),
+      make(ConditionType.Ready, readyStatus, readyReason, failed[0]),
       make(
         ConditionType.Reconciling,
-        pending > 0 ? 'True' : 'False',
-        pending > 0 ? Reason.Progressing : readyReason,
+        pending > 0 || retrying.length > 0 ? 'True' : 'False',
+        reconcilingReason,
+        retrying[0],
       ),
-      make(ConditionType.Stalled, stalled ? 'True' : 'False', stalled ? failReason : readyReason),
+      make(
+        ConditionType.Stalled,
+        stalled.length > 0 ? 'True' : 'False',
+        stalled.length > 0 ? failReason : readyReason,
+        stalled[0],
+      ),
     ],
     selectedNamespaces: states.length,
     syncedNamespaces: synced,
@@ -119,7 +134,13 @@ export function clusterStatusChanged(
   return JSON.stringify(normalise(previous ?? {})) !== JSON.stringify(normalise(next));
 }
 
-function toFailure(state: NamespaceState & { state: 'failed' }): NamespaceFailure {
+type FailedState = NamespaceState & { state: 'failed' };
+
+function firstFailure(state: FailedState | undefined): string {
+  return state ? `; first: ${state.namespace}: ${state.reason}` : '';
+}
+
+function toFailure(state: FailedState): NamespaceFailure {
   return { namespace: state.namespace, reason: state.reason, message: state.message };
 }
 

@@ -18,7 +18,14 @@ import {
   runTool,
   waitFor,
 } from '../../support/kube.ts';
-import { chartDir, helmTemplate, kubectlWithManifest, repoRoot, withValuesFile } from './chart.ts';
+import {
+  admissionPolicies,
+  chartDir,
+  helmTemplate,
+  kubectlWithManifest,
+  repoRoot,
+  withValuesFile,
+} from './chart.ts';
 
 const info = inject('controlPlane');
 const kc = kubeConfigFrom(info);
@@ -219,6 +226,8 @@ describe('helm template applied with server-side dry run', () => {
       'ServiceAccount',
       'ValidatingAdmissionPolicy',
       'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
       'ValidatingAdmissionPolicyBinding',
       'ValidatingAdmissionPolicyBinding',
     ]);
@@ -256,7 +265,9 @@ describe('helm template applied with server-side dry run', () => {
         `Role ${namespace}`, // leader election
         `Role ${namespace}`, // the rollout-restart key Secret
         `Role ${namespace}`, // events on kvsync's own Pod (event source down / up)
+        `Role ${namespace}`, // ClusterVaultSecret credentials (clientSecretRef) in the unwatched namespace
         `Role ${watched}`, // watchNamespaces: no ClusterRole
+        `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
         `RoleBinding ${namespace}`,
@@ -266,6 +277,8 @@ describe('helm template applied with server-side dry run', () => {
         `ServiceMonitor ${namespace}`,
         'ValidatingAdmissionPolicy ',
         'ValidatingAdmissionPolicy ',
+        'ValidatingAdmissionPolicy ',
+        'ValidatingAdmissionPolicyBinding ',
         'ValidatingAdmissionPolicyBinding ',
         'ValidatingAdmissionPolicyBinding ',
       ].sort(),
@@ -515,6 +528,8 @@ describe('kubectl apply of crds/ and deploy/', () => {
       'ServiceAccount',
       'ValidatingAdmissionPolicy',
       'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
       'ValidatingAdmissionPolicyBinding',
       'ValidatingAdmissionPolicyBinding',
     ]);
@@ -599,7 +614,7 @@ describe('kubectl apply of crds/ and deploy/', () => {
         '--ignore-not-found',
         `clusterrolebinding/kvsync${suffix}`,
         `clusterrole/kvsync${suffix}`,
-        ...['token-requests', 'secrets'].flatMap((policy) => [
+        ...admissionPolicies.flatMap((policy) => [
           `validatingadmissionpolicybinding/kvsync-${policy}${suffix}`,
           `validatingadmissionpolicy/kvsync-${policy}${suffix}`,
         ]),

@@ -24,6 +24,9 @@ export const KUBE_VERSION = '1.34.0';
 
 type Info = Pick<ControlPlaneInfo, 'binDir' | 'kubeconfigPath' | 'server' | 'caFile' | 'issuer'>;
 
+/** The chart's ValidatingAdmissionPolicies (and their bindings), by suffix of the release name. */
+export const admissionPolicies = ['token-requests', 'secrets', 'vaultsecrets'] as const;
+
 export interface RenderOptions {
   release: string;
   namespace: string;
@@ -124,7 +127,7 @@ export async function applyChartRbac(
   await kubectlWithManifest(info, ['apply'], manifest);
   const clusterScoped = !(values?.watchNamespaces as string[] | undefined)?.length;
   const policyObjects = policies
-    ? ['token-requests', 'secrets'].flatMap((policy) => [
+    ? admissionPolicies.flatMap((policy) => [
         `validatingadmissionpolicybinding/${release}-${policy}`,
         `validatingadmissionpolicy/${release}-${policy}`,
       ])

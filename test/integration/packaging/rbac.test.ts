@@ -368,7 +368,7 @@ describe('chart values that change RBAC', () => {
       },
       { verb: 'patch', resource: 'replicasets', group: 'apps', namespace: appNamespace },
       { verb: 'patch', resource: 'deployments', group: 'apps', namespace: ns },
-      { verb: 'get', resource: 'secrets', namespace: ns, name: 'someone-elses' },
+      { verb: 'update', resource: 'secrets', namespace: ns, name: 'someone-elses' },
     ]);
     expect(results).toEqual([
       `allowed: patch deployments.apps in ${appNamespace}`,
@@ -381,7 +381,7 @@ describe('chart values that change RBAC', () => {
       `refused: update deployments/scale.apps in ${appNamespace}`,
       `refused: patch replicasets.apps in ${appNamespace}`,
       `refused: patch deployments.apps in ${ns}`,
-      `refused: get secrets someone-elses in ${ns}`,
+      `refused: update secrets someone-elses in ${ns}`,
     ]);
   });
 
@@ -402,22 +402,26 @@ describe('chart values that change RBAC', () => {
         { verb: 'create', resource: 'events', namespace: ns },
         { verb: 'patch', resource: 'events', namespace: ns },
         { verb: 'list', resource: 'events', namespace: ns },
-        { verb: 'get', resource: 'secrets', namespace: ns },
+        { verb: 'list', resource: 'secrets', namespace: ns },
       ]),
     ).toEqual([
       `allowed: create events in ${ns}`,
       `refused: patch events in ${ns}`,
       `refused: list events in ${ns}`,
-      `refused: get secrets in ${ns}`,
+      `refused: list secrets in ${ns}`,
     ]);
   });
 
-  it('watchNamespaces: Roles in the watched namespaces only; cluster-wide only the ClusterVaultSecret reads', async () => {
+  it('watchNamespaces: Roles in the watched namespaces only; cluster-wide only the ClusterVaultSecret reads, and their credentials in its own namespace', async () => {
     const ns = await createTestNamespace(admin, 'rbac-scoped');
     cleanups.push(() => deleteTestNamespace(admin, ns));
     const { rbac, kc } = await chartIdentity(ns, { watchNamespaces: [appNamespace] });
     cleanups.push(() => rbac.remove());
     expect(rbac.clusterRoleName).toBeUndefined();
+    // Its own Role: in effect through the authorizer's informer, maybe after the Lease rule.
+    await waitFor(() => can(kc, { verb: 'get', resource: 'secrets', namespace: ns }), {
+      description: 'the ClusterVaultSecret credentials Role to be in effect',
+    });
     const results = await verdicts(kc, [
       { verb: 'list', resource: 'secrets', namespace: appNamespace },
       { verb: 'watch', resource: 'vaultsecrets', group: 'kvsync.io', namespace: appNamespace },
@@ -427,6 +431,11 @@ describe('chart values that change RBAC', () => {
       { verb: 'create', resource: 'vaultsecrets', group: 'kvsync.io', namespace: kvsyncNamespace },
       { verb: 'watch', resource: 'clustervaultsecrets', group: 'kvsync.io' },
       { verb: 'watch', resource: 'namespaces' },
+      // A ClusterVaultSecret template's clientSecretRef lives in kvsync's own (unwatched) namespace.
+      { verb: 'get', resource: 'secrets', namespace: ns, name: 'platform-creds' },
+      { verb: 'list', resource: 'secrets', namespace: ns },
+      { verb: 'watch', resource: 'secrets', namespace: ns },
+      { verb: 'update', resource: 'secrets', namespace: ns, name: 'platform-creds' },
     ]);
     expect(results).toEqual([
       `allowed: list secrets in ${appNamespace}`,
@@ -437,6 +446,10 @@ describe('chart values that change RBAC', () => {
       `refused: create vaultsecrets.kvsync.io in ${kvsyncNamespace}`,
       'allowed: watch clustervaultsecrets.kvsync.io cluster-wide',
       'allowed: watch namespaces cluster-wide',
+      `allowed: get secrets platform-creds in ${ns}`,
+      `refused: list secrets in ${ns}`,
+      `refused: watch secrets in ${ns}`,
+      `refused: update secrets platform-creds in ${ns}`,
     ]);
   });
 });

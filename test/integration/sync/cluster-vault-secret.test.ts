@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ClusterVaultSecretSpec } from '../../../src/api/cluster-vault-secret.ts';
+import type {
+  ClusterVaultSecret,
+  ClusterVaultSecretSpec,
+} from '../../../src/api/cluster-vault-secret.ts';
 import { apiVersion, kind } from '../../../src/api/vault-secret.ts';
 import { kubeIdentityPort } from '../../../src/identity/kubernetes-port.ts';
 import { createIdentityResolver } from '../../../src/identity/resolver.ts';
@@ -151,7 +154,17 @@ describe('ClusterVaultSecret', () => {
 
     // Once the foreign VaultSecret is gone, the namespace gets the shared one.
     await deleteVaultSecret(admin, names.conflict, name);
-    await waitForClusterStatus(admin, name, { selected: 3, synced: 3, failed: 0, ready: 'True' });
+    const synced = await waitForClusterStatus(admin, name, {
+      selected: 3,
+      synced: 3,
+      failed: 0,
+      ready: 'True',
+    });
+    expect(conditionStatuses(synced)).toEqual({
+      Ready: 'True',
+      Reconciling: 'False',
+      Stalled: 'False',
+    });
     expect(decoded(await readSecret(admin, names.conflict, name))).toEqual({
       token: values.telemetry,
     });
@@ -269,6 +282,53 @@ describe('ClusterVaultSecret', () => {
     expect(JSON.stringify(env.logs.lines)).not.toContain(values.platform);
   });
 
+  it('is Stalled when a kept VaultSecret is Stalled, Reconciling while one is retried, naming the namespace', async () => {
+    /** A ClusterVaultSecret for the tenant namespace only, once its one VaultSecret has failed. */
+    const failing = async (cluster: string, failed: ClusterVaultSecretSpec['template']) => {
+      await applyClusterVaultSecret(admin, cluster, {
+        namespaces: [names.tenant],
+        template: failed,
+      });
+      const counts = { selected: 1, synced: 0, failed: 1, ready: 'False' };
+      return waitForClusterStatus(admin, cluster, counts);
+    };
+    // An object missing from the vault needs a human: the kept VaultSecret is Stalled.
+    const missing = `missing-${run}`;
+    const stalled = await failing(missing, {
+      ...template,
+      data: [{ key: 'gone', secret: { name: 'no-such-secret' } }],
+    });
+    expect(conditionStatuses(stalled)).toEqual({
+      Ready: 'False',
+      Reconciling: 'False',
+      Stalled: 'True',
+    });
+    expect(conditionOf(stalled, 'Stalled')?.message).toContain(
+      `first: ${names.tenant}: ObjectNotFound`,
+    );
+    await deleteClusterVaultSecret(admin, missing);
+
+    // A vault that answers 503: kvsync retries, the kept VaultSecret is Reconciling.
+    const flaky = `flaky-${run}`;
+    const down = env.azure.keyVault.createVault(`cvs-flaky-${run}`);
+    down.grant(env.clientId);
+    down.setSecret('telemetry-key', values.telemetry);
+    down.faults.inject({ kind: 'status', status: 503 });
+    const retrying = await failing(flaky, {
+      ...template,
+      vault: { url: env.azure.vaultUrl(`cvs-flaky-${run}`) },
+    });
+    expect(conditionStatuses(retrying)).toEqual({
+      Ready: 'False',
+      Reconciling: 'True',
+      Stalled: 'False',
+    });
+    expect(conditionOf(retrying, 'Reconciling')?.message).toContain(
+      `first: ${names.tenant}: VaultError`,
+    );
+    await deleteClusterVaultSecret(admin, flaky);
+  });
+
   it('deleting the ClusterVaultSecret removes its VaultSecrets and their Secrets', async () => {
     await deleteClusterVaultSecret(admin, name);
     for (const ns of [names.a, names.conflict, names.late]) {
@@ -283,6 +343,14 @@ describe('ClusterVaultSecret', () => {
     }
   });
 });
+
+function conditionOf(cluster: ClusterVaultSecret, type: string) {
+  return cluster.status?.conditions?.find((c) => c.type === type);
+}
+
+function conditionStatuses(cluster: ClusterVaultSecret): Record<string, string> {
+  return Object.fromEntries((cluster.status?.conditions ?? []).map((c) => [c.type, c.status]));
+}
 
 async function readVaultSecret(kc: KubeConfig, namespace: string, name: string) {
   try {

@@ -11,6 +11,8 @@ const now = new Date('2026-12-07T10:00:00Z');
 const owner = cluster();
 const conditionsOf = (status: ReturnType<typeof nextClusterStatus>) =>
   Object.fromEntries((status.conditions ?? []).map((c) => [c.type, `${c.status} ${c.reason}`]));
+const messageOf = (status: ReturnType<typeof nextClusterStatus>, type: string) =>
+  status.conditions?.find((c) => c.type === type)?.message;
 
 describe('namespaceState', () => {
   it.each([
@@ -105,6 +107,23 @@ describe('nextClusterStatus', () => {
     });
     const stalled = nextClusterStatus(owner, [failed('a', true)], now);
     expect(conditionsOf(stalled).Stalled).toBe('True NamespacesFailed');
+  });
+
+  it('is Reconciling while a kept VaultSecret is retried, Stalled when one needs a human, each naming its namespace', () => {
+    const retrying = nextClusterStatus(owner, [synced('a'), failed('b')], now);
+    expect(conditionsOf(retrying)).toEqual({
+      Ready: 'False NamespacesFailed',
+      Reconciling: 'True NamespacesFailed',
+      Stalled: 'False NamespacesFailed',
+    });
+    expect(messageOf(retrying, 'Reconciling')).toContain('first: b: ObjectNotFound');
+    const both = nextClusterStatus(owner, [failed('a'), failed('b', true)], now);
+    expect(conditionsOf(both)).toMatchObject({
+      Reconciling: 'True NamespacesFailed',
+      Stalled: 'True NamespacesFailed',
+    });
+    expect(messageOf(both, 'Stalled')).toContain('first: b: ObjectNotFound');
+    expect(messageOf(both, 'Reconciling')).toContain('first: a: ObjectNotFound');
   });
 
   it('keeps lastTransitionTime while a condition keeps its status, so nothing is rewritten', () => {
