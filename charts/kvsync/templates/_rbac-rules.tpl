@@ -8,7 +8,8 @@ empty, else in each watched namespace (Role). Least privilege; each rule says wh
   resources: ["vaultsecrets"]
   verbs: ["get", "list", "watch"]
 # Status (Ready, ExpiringSoon, synced objects) is written with server-side apply to the status
-# subresource only; kvsync never changes a VaultSecret's spec or metadata.
+# subresource; the spec and metadata of a tenant's VaultSecret are never changed (only the copies a
+# ClusterVaultSecret keeps, below).
 - apiGroups: ["kvsync.io"]
   resources: ["vaultsecrets/status"]
   verbs: ["get", "patch", "update"]
