@@ -4,7 +4,7 @@ import type { ClusterVaultSecretStatus } from '../api/cluster-vault-secret.ts';
 import { clusterKind, clusterPlural } from '../api/cluster-vault-secret.ts';
 import { apiVersion } from '../api/vault-secret.ts';
 import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
-import { APPLY_PATCH, FIELD_MANAGER } from './secret-writer.ts';
+import { serverSideApply } from './secret-writer.ts';
 
 export interface ClusterStatusWriter {
   write(name: string, status: ClusterVaultSecretStatus): Promise<void>;
@@ -18,12 +18,11 @@ export function kubeClusterStatusWriter(
     async write(name, status) {
       onWrite?.();
       const path = `${collectionPath({ apiVersion, plural: clusterPlural })}/${encodeURIComponent(name)}/status`;
-      await kubeJson(kubeConfig, path, {
-        method: 'PATCH',
-        query: { fieldManager: FIELD_MANAGER, force: true },
-        contentType: APPLY_PATCH,
-        body: { apiVersion, kind: clusterKind, metadata: { name }, status },
-      });
+      await kubeJson(
+        kubeConfig,
+        path,
+        serverSideApply({ apiVersion, kind: clusterKind, metadata: { name }, status }),
+      );
     },
   };
 }

@@ -8,7 +8,18 @@ import type { OwnWrites } from '../runtime/own-writes.ts';
 import { isNotFound } from './api-errors.ts';
 
 export const FIELD_MANAGER = 'kvsync';
-export const APPLY_PATCH = 'application/apply-patch+yaml';
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** A server-side apply of `body` as field manager "kvsync", taking its fields over from others. */
+export function serverSideApply(body: unknown, signal?: AbortSignal): KubeRequest {
+  return {
+    method: 'PATCH',
+    query: { fieldManager: FIELD_MANAGER, force: true },
+    contentType: APPLY_PATCH,
+    body,
+    ...(signal ? { signal } : {}),
+  };
+}
 
 /** `signal` aborts the request: nothing is sent once it is aborted. */
 export interface SecretWriter {
@@ -69,13 +80,7 @@ export function kubeSecretWriter(
     },
     async apply(secret, signal) {
       onWrite?.('apply');
-      await write(secret, secretPath(secret), {
-        method: 'PATCH',
-        query: { fieldManager: FIELD_MANAGER, force: true },
-        contentType: APPLY_PATCH,
-        body: secret,
-        signal,
-      });
+      await write(secret, secretPath(secret), serverSideApply(secret, signal));
     },
   };
 }

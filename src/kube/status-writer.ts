@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { VaultSecretStatus } from '../api/vault-secret.ts';
 import { apiVersion, kind, plural } from '../api/vault-secret.ts';
 import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
-import { APPLY_PATCH, FIELD_MANAGER } from './secret-writer.ts';
+import { serverSideApply } from './secret-writer.ts';
 
 export interface StatusWriter {
   /** `signal` aborts the request: nothing is sent once it is aborted. */
@@ -21,13 +21,11 @@ export function kubeStatusWriter(kubeConfig: KubeConfig, onWrite?: () => void): 
     async write(namespace, name, status, signal) {
       onWrite?.();
       const path = `${collectionPath({ apiVersion, plural }, namespace)}/${encodeURIComponent(name)}/status`;
-      await kubeJson(kubeConfig, path, {
-        method: 'PATCH',
-        query: { fieldManager: FIELD_MANAGER, force: true },
-        contentType: APPLY_PATCH,
-        body: { apiVersion, kind, metadata: { name, namespace }, status },
-        signal,
-      });
+      await kubeJson(
+        kubeConfig,
+        path,
+        serverSideApply({ apiVersion, kind, metadata: { name, namespace }, status }, signal),
+      );
     },
   };
 }

@@ -6,7 +6,7 @@ import type { VaultSecret } from '../api/vault-secret.ts';
 import { apiVersion, plural } from '../api/vault-secret.ts';
 import { collectionPath, kubeJson } from '../runtime/kube-http.ts';
 import { isConflict, isNotFound } from './api-errors.ts';
-import { APPLY_PATCH, FIELD_MANAGER } from './secret-writer.ts';
+import { serverSideApply } from './secret-writer.ts';
 
 export interface VaultSecretWriter {
   apply(vaultSecret: VaultSecret): Promise<void>;
@@ -24,12 +24,11 @@ export function kubeVaultSecretWriter(
   return {
     async apply(vaultSecret) {
       onWrite?.('apply');
-      await kubeJson(kubeConfig, path(vaultSecret.metadata.namespace, vaultSecret.metadata.name), {
-        method: 'PATCH',
-        query: { fieldManager: FIELD_MANAGER, force: true },
-        contentType: APPLY_PATCH,
-        body: vaultSecret,
-      });
+      await kubeJson(
+        kubeConfig,
+        path(vaultSecret.metadata.namespace, vaultSecret.metadata.name),
+        serverSideApply(vaultSecret),
+      );
     },
     async delete(namespace, name, uid) {
       onWrite?.('delete');
