@@ -401,14 +401,14 @@ export class VaultSecretReconciler {
     const before = new Map(
       (vaultSecret.status?.objects ?? []).map((o) => [`${o.kind}/${o.name}`, o.version]),
     );
-    const announced = this.announced.get(key) ?? new Map<string, string>();
-    this.announced.set(key, announced);
     for (const object of objects) {
       const id = `${object.kind}/${object.name}`;
       const previous = before.get(id);
       if (previous === undefined || previous === object.version) continue;
+      const announced = this.announced.get(key) ?? new Map<string, string>();
       if (announced.get(id) === object.version) continue;
       announced.set(id, object.version);
+      this.announced.set(key, announced);
       this.deps.events.emit(
         eventTarget(vaultSecret),
         'Normal',
