@@ -19,6 +19,7 @@ export default tseslint.config(
   {
     // client-node's index loads every generated API group and model (tens of MiB): kvsync's own
     // code imports types from it and values from the few modules it uses (slim-client-node.ts).
+    // Nor undici (about 25 MiB of RSS): kube-http.ts talks node:https (lazy-undici.ts).
     files: ['src/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -30,6 +31,11 @@ export default tseslint.config(
               allowTypeImports: true,
               message:
                 'Import values from @kubernetes/client-node/dist/<module>.js, or call the API through src/runtime/kube-http.ts.',
+            },
+            {
+              name: 'undici',
+              allowTypeImports: true,
+              message: 'Call the Kubernetes API through src/runtime/kube-http.ts (node:https).',
             },
           ],
         },

@@ -1,11 +1,11 @@
 // Creating thousands of VaultSecrets quickly: a fixed number of requests in flight over one
-// reused connection pool (kvsync's own kubeFetch; client-node opens a new pool per request).
+// reused connection pool (kvsync's own kubeJson; client-node opens a new pool per request).
 // client-node has no client-side rate limit, so only the API server's priority and fairness
 // can slow us down; its 429s are retried and counted.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { VaultSecretSpec } from '../src/api/vault-secret.ts';
 import { apiVersion, kind, plural } from '../src/api/vault-secret.ts';
-import { collectionPath, kubeFetch, KubeApiError } from '../src/runtime/kube-http.ts';
+import { collectionPath, kubeJson, KubeApiError } from '../src/runtime/kube-http.ts';
 
 export interface Creation {
   readonly count: number;
@@ -29,8 +29,7 @@ export async function createVaultSecrets(
     const body = { apiVersion, kind, metadata: { name, namespace }, spec };
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await kubeFetch(kc, path, { method: 'POST', body });
-        await response.body?.cancel();
+        await kubeJson(kc, path, { method: 'POST', body });
         return;
       } catch (error) {
         const retriable =

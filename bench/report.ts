@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { esoPattern } from './eso-model.ts';
 import type { EventPhaseResult } from './event-phase.ts';
 import type { ScenarioResult } from './scenario.ts';
+import type { MemoryPeaks } from './sampler.ts';
 import { seconds } from './stats.ts';
 
 export interface Machine {
@@ -62,7 +63,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
         ? `${seconds(r.events.rotation.latencyMs.p50)} / ${seconds(r.events.rotation.latencyMs.p95)}`
         : 'not run (--no-events)',
       `${count(r.rotation.vault.total)} / ${r.events ? count(r.events.rotation.vault.total) : '—'}`,
-      `${mib(Math.max(r.memory.rssBytes, r.memory.rssHighWaterBytes))} / ${mib(r.memory.heapUsedBytes)}`,
+      `${peakRss(r.memory)} / ${mib(r.memory.heapUsedBytes)}`,
     ]);
     const eso = esoPattern(r.n, r.references);
     rows.push([
@@ -99,7 +100,7 @@ function statusWrites(r: ScenarioResult): string {
 export function notes(results: readonly ScenarioResult[]): string {
   const lines = results.map((r) => {
     const cycle = r.steadyCycle;
-    return `- N = ${count(r.n)}: readyz (leader) after ${seconds(r.coldStart.readyzMs)}, first Ready after ${seconds(r.coldStart.firstReadyMs)}; ${count(r.coldStart.proxyTunnels)} connections through the proxy; ${r.coldStart.kvsync.reconciles} reconciles and ${count(r.coldStart.kvsync.kubeWrites)} Kubernetes writes to get there, ${r.coldStart.kvsync.cpuSeconds.toFixed(1)} s of kvsync CPU. Steady cycle ${seconds(cycle.ms)} long, sweep itself ${seconds(cycle.sweepMs)}, ${cycle.kvsync.reconciles} reconciles, ${cycle.kvsync.cpuSeconds.toFixed(1)} s CPU. Rotation: ${r.rotation.rotated} secrets -> ${r.rotation.secretsChanged} Secrets, Secret written ${seconds(r.rotation.afterSweepMs.p50)} (p50) / ${seconds(r.rotation.afterSweepMs.p95)} (p95) after the sweep that found it, ${r.rotation.vault.get} GETs, ${r.rotation.kvsync.kubeWrites} Kubernetes writes, ${r.rotation.unexpectedChanges} other Secrets changed. Reconcile errors ${r.reconcileErrors}; kvsync stopped with ${r.kvsyncExit}. Value cache ${kib(r.valueCacheBytes)}. Hostile certificates (a PFX of many bags at 600,000 iterations, 25,000 spaces): ${r.hostile.reasons.join(' and ')} after ${seconds(r.hostile.reportedMs)}; event loop max delay ${r.hostile.maxLoopDelayMs} ms (${r.hostile.baseline.maxLoopDelayMs} ms in the 10 s before), slowest of ${r.hostile.probes} /healthz probes ${r.hostile.slowestProbeMs} ms (${r.hostile.baseline.slowestProbeMs} ms before).`;
+    return `- N = ${count(r.n)}: readyz (leader) after ${seconds(r.coldStart.readyzMs)}, first Ready after ${seconds(r.coldStart.firstReadyMs)}; ${count(r.coldStart.proxyTunnels)} connections through the proxy; ${r.coldStart.kvsync.reconciles} reconciles and ${count(r.coldStart.kvsync.kubeWrites)} Kubernetes writes to get there, ${r.coldStart.kvsync.cpuSeconds.toFixed(1)} s of kvsync CPU. Steady cycle ${seconds(cycle.ms)} long, sweep itself ${seconds(cycle.sweepMs)}, ${cycle.kvsync.reconciles} reconciles, ${cycle.kvsync.cpuSeconds.toFixed(1)} s CPU. Rotation: ${r.rotation.rotated} secrets -> ${r.rotation.secretsChanged} Secrets, Secret written ${seconds(r.rotation.afterSweepMs.p50)} (p50) / ${seconds(r.rotation.afterSweepMs.p95)} (p95) after the sweep that found it, ${r.rotation.vault.get} GETs, ${r.rotation.kvsync.kubeWrites} Kubernetes writes, ${r.rotation.unexpectedChanges} other Secrets changed. Reconcile errors ${r.reconcileErrors}; kvsync stopped with ${r.kvsyncExit}. Value cache ${kib(r.valueCacheBytes)}. Hostile certificates (a PFX of many bags at 600,000 iterations, 25,000 spaces): ${r.hostile.reasons.join(' and ')} after ${seconds(r.hostile.reportedMs)}; event loop max delay ${r.hostile.maxLoopDelayMs} ms (${r.hostile.baseline.maxLoopDelayMs} ms in the 10 s before), slowest of ${r.hostile.probes} /healthz probes ${r.hostile.slowestProbeMs} ms (${r.hostile.baseline.slowestProbeMs} ms before). Peak RSS ${peakRss(r.memory)}, ${peakRss(r.memoryBeforeCertificates)} before the certificate phase.`;
   });
   lines.push(...results.flatMap((r) => (r.events ? [eventNote(r.n, r.events)] : [])));
   return [
@@ -118,6 +119,10 @@ function count(value: number): string {
 function eventNote(n: number, e: EventPhaseResult): string {
   const rotation = e.rotation;
   return `- N = ${count(n)} with events: kvsync restarted with --event-queue-url, leader after ${seconds(e.restart.readyzMs)}, all ${count(n)} synced again after ${seconds(e.restart.allSyncedMs)} (${count(e.restart.vault.get)} GETs); sweeps then stretched to ${e.sweepStretchS / 60} min. Rotation: ${rotation.rotated} secrets announced on the queue -> ${rotation.secretsChanged} Secrets, vault write -> Secret p50 ${seconds(rotation.latencyMs.p50)}, p95 ${seconds(rotation.latencyMs.p95)}, max ${seconds(rotation.latencyMs.max)}; ${rotation.vault.get} GETs, ${rotation.vault.list} list calls, ${rotation.sweeps} sweeps, ${rotation.unexpectedChanges} other Secrets changed. kvsync: ${e.events.received} events received, ${e.events.processed} acted on, ${e.events.dropped} dropped, ${e.events.reconciles} reconciles requested, kvsync_event_to_secret_seconds mean ${seconds(e.events.eventToSecretMeanMs)}; stopped with ${e.kvsyncExit}.`;
+}
+
+function peakRss(memory: MemoryPeaks): string {
+  return mib(Math.max(memory.rssBytes, memory.rssHighWaterBytes));
 }
 
 function kib(bytes: number): string {

@@ -85,6 +85,8 @@ export interface ScenarioResult {
   /** kvsync_value_cache_bytes at the end of the sweeps-only phases. */
   readonly valueCacheBytes: number;
   readonly memory: MemoryPeaks;
+  /** The peaks before the hostile-certificate phase started the certificate worker. */
+  readonly memoryBeforeCertificates: MemoryPeaks;
   /** Every sweep seen, in seconds since kvsync was started. */
   readonly sweeps: readonly { readonly startS: number; readonly endS: number | null }[];
   readonly reconcileErrors: number;
@@ -215,6 +217,8 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       log,
     });
 
+    await memory.sample();
+    const memoryBeforeCertificates = memory.peaks();
     log('hostile certificates: reading them while probing /healthz');
     const hostile = await runHostilePhase({ kc: stack.kc, namespace, vault, url, kvsync });
     log(
@@ -279,6 +283,7 @@ export async function runScenario(stack: Stack, options: ScenarioOptions): Promi
       hostile,
       valueCacheBytes: final.valueCacheBytes,
       memory: peaks,
+      memoryBeforeCertificates,
       sweeps: tracker.sweeps.map((sweep) => ({
         startS: round((sweep.startAt - started) / 1000),
         endS: sweep.endAt === undefined ? null : round((sweep.endAt - started) / 1000),

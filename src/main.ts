@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import { credentialOptionsFromEnv } from './azure-environment.ts';
 import { proxyAgentOptions } from './azure-proxy-agent.ts';
 import { ConfigError, loadConfig, usage, type Config } from './config.ts';
-import { processIo, runConvert } from './convert/cli.ts';
 import type { EventOptions } from './events/event-processing.ts';
 import { eventOptionsFromConfig } from './events/from-config.ts';
 import { kubeIdentityPort } from './identity/kubernetes-port.ts';
@@ -28,13 +27,16 @@ const EXIT_USAGE = 2;
 
 function main(argv: readonly string[], env: NodeJS.ProcessEnv): void {
   if (argv[0] === 'convert') {
-    runConvert(argv.slice(1), processIo).then(
-      (code) => (process.exitCode = code),
-      (error: unknown) => {
-        process.stderr.write(`kvsync convert: ${errorMessage(error)}\n`);
-        process.exitCode = EXIT_FAILURE;
-      },
-    );
+    // Loaded only for this command: its YAML library is not the operator's to carry.
+    import('./convert/cli.ts')
+      .then(({ processIo, runConvert }) => runConvert(argv.slice(1), processIo))
+      .then(
+        (code) => (process.exitCode = code),
+        (error: unknown) => {
+          process.stderr.write(`kvsync convert: ${errorMessage(error)}\n`);
+          process.exitCode = EXIT_FAILURE;
+        },
+      );
     return;
   }
   let config: Config | 'help';

@@ -2,10 +2,11 @@
 // with its own identity (role Storage Queue Data Message Processor on the queue, Message Sender
 // on the poison queue), so the cluster needs no inbound endpoint. Messages stay invisible while
 // they are processed; a message deleted late or never comes back after the visibility timeout.
+// The Storage SDK is loaded on the first call: a kvsync without events never pays for its
+// modules (about 2 MiB of heap).
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelineOptions } from '@azure/core-rest-pipeline';
-import type { StoragePipelineOptions } from '@azure/storage-queue';
-import { QueueClient } from '@azure/storage-queue';
+import type { QueueClient, StoragePipelineOptions } from '@azure/storage-queue';
 import type { EventSource, ReceivedMessage } from './event-source.ts';
 import { checkQueueName, parseQueueUrl } from './queue-url.ts';
 
@@ -31,8 +32,7 @@ export interface StorageQueueSourceOptions {
 export class StorageQueueSource implements EventSource {
   readonly kind = 'storage-queue';
   readonly description: string;
-  private readonly queue: QueueClient;
-  private readonly poison: QueueClient;
+  private readonly clients: () => Promise<{ queue: QueueClient; poison: QueueClient }>;
   private readonly batchSize: number;
   private readonly visibilityTimeout: number;
   private readonly popReceipts = new WeakMap<ReceivedMessage, string>();
@@ -51,17 +51,21 @@ export class StorageQueueSource implements EventSource {
       },
       ...options.clientOptions,
     };
-    const client = (name: string) =>
-      new QueueClient(`${address.serviceUrl}/${name}`, options.credential, clientOptions);
-    this.queue = client(address.queueName);
-    this.poison = client(poisonName);
+    let clients: Promise<{ queue: QueueClient; poison: QueueClient }> | undefined;
+    this.clients = () =>
+      (clients ??= import('@azure/storage-queue').then(({ QueueClient }) => {
+        const client = (name: string) =>
+          new QueueClient(`${address.serviceUrl}/${name}`, options.credential, clientOptions);
+        return { queue: client(address.queueName), poison: client(poisonName) };
+      }));
     this.description = `${address.serviceUrl}/${address.queueName}`;
     this.batchSize = Math.min(Math.max(options.batchSize ?? 32, 1), 32);
     this.visibilityTimeout = options.visibilityTimeoutSeconds ?? 60;
   }
 
   async receive(signal: AbortSignal): Promise<readonly ReceivedMessage[]> {
-    const response = await this.queue.receiveMessages({
+    const { queue } = await this.clients();
+    const response = await queue.receiveMessages({
       numberOfMessages: this.batchSize,
       visibilityTimeout: this.visibilityTimeout,
       abortSignal: signal,
@@ -81,12 +85,14 @@ export class StorageQueueSource implements EventSource {
   async complete(message: ReceivedMessage): Promise<void> {
     const popReceipt = this.popReceipts.get(message);
     if (popReceipt === undefined) throw new Error('complete: not a message this source received');
-    await this.queue.deleteMessage(message.messageId, popReceipt);
+    const { queue } = await this.clients();
+    await queue.deleteMessage(message.messageId, popReceipt);
   }
 
   /** The text is kept as it came, as Azure Functions' `<queue>-poison` convention does. */
   async deadLetter(message: ReceivedMessage): Promise<void> {
-    await this.poison.sendMessage(message.text);
+    const { poison } = await this.clients();
+    await poison.sendMessage(message.text);
     await this.complete(message);
   }
 }

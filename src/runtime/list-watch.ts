@@ -100,7 +100,6 @@ export function kubeListWatch<T extends KubernetesObject>(
         },
         signal: options.signal,
       });
-      if (!response.body) return;
       await readLines(response.body, (line) => onEvent(JSON.parse(line) as WatchEvent<T>));
     },
   };

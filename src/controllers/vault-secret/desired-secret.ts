@@ -35,9 +35,10 @@ export function desiredSecret(
   const { target } = vaultSecret.spec;
   const policy = creationPolicy(vaultSecret);
   // fromEntries defines each key as an own property: an assignment would drop "__proto__".
+  // Keys in code-unit order: the same in every locale, and no ICU collation data paged in.
   const encoded = Object.fromEntries(
     [...data]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([key, value]) => [key, value.toString('base64')]),
   );
   return {

@@ -1,9 +1,10 @@
 // Pure: what a VaultSecret asks for, as a list of Key Vault reads and the keys they become.
 // Everything the API server's schema cannot check (regular expressions, templates) is checked
 // here, before any call to Key Vault.
+import { createRequire } from 'node:module';
+import type * as Re2js from 're2js';
 import type { KeyRewrite, VaultSecret } from '../../api/vault-secret.ts';
 import { certificateOutputKeys } from '../../api/vault-secret.ts';
-import { RE2JS } from 're2js';
 import type { FindSelector, NamePattern } from '../../keyvault/vault-mirror.ts';
 import { targetMetadataProblem } from './target-metadata.ts';
 import { parseTemplate } from './template.ts';
@@ -122,6 +123,13 @@ function read(kind: ObjectRead['kind'], name: string, version: string | undefine
   return { kind, name, version: version || undefined };
 }
 
+let loadedRe2js: typeof Re2js | undefined;
+
+/** re2js (about 1 MiB of heap) is loaded by the first VaultSecret that uses a nameRegex. */
+function re2js(): typeof Re2js {
+  return (loadedRe2js ??= createRequire(import.meta.url)('re2js') as typeof Re2js);
+}
+
 /**
  * RE2 syntax (as Go, External Secrets and the CRD's description use), matched in linear time:
  * a VaultSecret's pattern runs in kvsync against every name in the vault, so JavaScript's
@@ -130,7 +138,7 @@ function read(kind: ObjectRead['kind'], name: string, version: string | undefine
 function compileRegex(source: string | undefined, index: number): NamePattern | undefined {
   if (source === undefined || source === '') return undefined;
   try {
-    return RE2JS.compile(source);
+    return re2js().RE2JS.compile(source);
   } catch (error) {
     throw new InvalidSpecError(
       `dataFrom[${index}].find.nameRegex is not a valid regular expression: ${(error as Error).message}`,

@@ -43,14 +43,26 @@ async function loadedModules(preload: boolean): Promise<string[]> {
 
 describe('slim-client-node preload', () => {
   const generated = (urls: string[]) => urls.filter((url) => url.includes('/dist/gen/models/'));
+  const undici = (urls: string[]) => urls.filter((url) => url.includes('/node_modules/undici/'));
 
   it("keeps client-node's generated models out of kvsync's process", async () => {
     const withPreload = await loadedModules(true);
     expect(withPreload.some((url) => url.endsWith('/client-node/dist/config.js'))).toBe(true);
     expect(generated(withPreload)).toEqual([]);
+    expect(undici(withPreload)).toEqual([]);
+  });
+
+  it('loads no library that only events, certificates, `kvsync convert` or name patterns need', async () => {
+    const packages = ['@azure/storage-queue', 'pkijs', 'asn1js', 'yaml', 're2js'];
+    const loaded = (await loadedModules(true)).filter((url) =>
+      packages.some((name) => url.includes(`/node_modules/${name}/`)),
+    );
+    expect(loaded).toEqual([]);
   });
 
   it('is what keeps them out: without it they load', async () => {
-    expect(generated(await loadedModules(false)).length).toBeGreaterThan(100);
+    const withoutPreload = await loadedModules(false);
+    expect(generated(withoutPreload).length).toBeGreaterThan(100);
+    expect(undici(withoutPreload).length).toBeGreaterThan(10);
   });
 });
