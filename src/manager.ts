@@ -24,6 +24,7 @@ import { ValueCache } from './keyvault/value-cache.ts';
 import { VaultPool } from './keyvault/vault-pool.ts';
 import { parseAllowedVaultUrl, vaultHostSuffixes } from './keyvault/vault-url.ts';
 import { kubeEventRecorder, type EventTarget } from './kube/events.ts';
+import { digestSecret, type DigestedSecret } from './kube/secret-digest.ts';
 import { kubeSecretWriter } from './kube/secret-writer.ts';
 import { kubeStatusWriter } from './kube/status-writer.ts';
 import { informerStatusLogger } from './observability/informer-log.ts';
@@ -91,12 +92,14 @@ export function startManager(options: ManagerOptions): Manager {
     { apiVersion, plural },
     { namespaces, onStatus: informerStatusLogger(log, plural) },
   );
-  const secrets = kubeInformer<V1Secret>(
+  // Kept without their values: drift detection compares digests (secret-digest.ts).
+  const secrets = kubeInformer<V1Secret, DigestedSecret>(
     kubeConfig,
     { apiVersion: 'v1', plural: 'secrets' },
     {
       namespaces,
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+      transform: (secret) => digestSecret(secret),
       onStatus: informerStatusLogger(log, 'secrets'),
     },
   );
