@@ -152,8 +152,8 @@ function includes(
   return true;
 }
 
-/** `record[key]` for data keys, labels and annotations: never a value inherited from Object. */
-export function ownValue(
+/** `record[key]` for labels and annotations: never a value inherited from Object. */
+function ownValue(
   record: Readonly<Record<string, string>> | undefined,
   key: string,
 ): string | undefined {

@@ -134,12 +134,14 @@ describe('needsWrite', () => {
 });
 
 describe('replacement', () => {
-  it('keeps metadata others added and the resourceVersion', () => {
+  it('writes the desired data and keeps metadata others added and the cached resourceVersion', () => {
     const current = existing({
       labels: { 'app.kubernetes.io/managed-by': 'kvsync', team: 'x' },
       annotations: { 'kvsync.io/vaultsecret': 'app', note: 'n' },
     });
-    const next = replacement(current, desiredSecret(vaultSecret(), data), 'uid-1');
+    const desired = desiredSecret(vaultSecret(), data);
+    const next = replacement(digestSecret(current), desired, 'uid-1');
+    expect(next.data).toEqual(desired.data);
     expect(next.metadata).toMatchObject({
       resourceVersion: '7',
       labels: { team: 'x' },
