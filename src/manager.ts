@@ -2,12 +2,12 @@
 // and workers, the vault pool with its sweeps, and the reconciler. Used by main.ts and by tests,
 // which run several managers in one process, each on its own namespaces.
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { VaultSecret } from './api/vault-secret.ts';
 import { apiVersion, forceSyncValue, plural, targetSecretName } from './api/vault-secret.ts';
 import { clusterVaultSecretController } from './controllers/cluster-vault-secret/controller.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL } from './controllers/vault-secret/desired-secret.ts';
+import { managedSecretsInformer } from './controllers/vault-secret/managed-secrets.ts';
 import { InvalidSpecError } from './controllers/vault-secret/plan.ts';
 import { VaultSecretReconciler } from './controllers/vault-secret/reconciler.ts';
 import type { EventOptions } from './events/event-processing.ts';
@@ -91,15 +91,10 @@ export function startManager(options: ManagerOptions): Manager {
     { apiVersion, plural },
     { namespaces, onStatus: informerStatusLogger(log, plural) },
   );
-  const secrets = kubeInformer<V1Secret>(
-    kubeConfig,
-    { apiVersion: 'v1', plural: 'secrets' },
-    {
-      namespaces,
-      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
-      onStatus: informerStatusLogger(log, 'secrets'),
-    },
-  );
+  const secrets = managedSecretsInformer(kubeConfig, {
+    namespaces,
+    onStatus: informerStatusLogger(log, 'secrets'),
+  });
 
   const clusterVaultSecrets = options.clusterVaultSecrets
     ? clusterVaultSecretController({

@@ -5,17 +5,18 @@
 // keyed hash of the data, so stamping the same data twice changes nothing. A restart that is owed
 // is marked on the VaultSecret's Secret until every target has been dealt with, so a leader that
 // dies inside the settle window leaves the restart to the next one (resume).
-import type { V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RolloutTarget, VaultSecret } from '../api/vault-secret.ts';
 import { apiVersion, kind as vaultSecretKind } from '../api/vault-secret.ts';
 import type { DataChange } from '../controllers/vault-secret/reconciler.ts';
 import type { EventRecorder } from '../kube/events.ts';
+import type { DigestedSecret } from '../kube/secret-digest.ts';
+import { dataDigest } from '../kube/secret-digest.ts';
 import { errorMessage } from '../observability/logger.ts';
 import type { TimerHandle, Timers } from '../runtime/timers.ts';
 import { systemTimers } from '../runtime/timers.ts';
 import type { RolloutMetrics } from './metrics.ts';
-import { dataDigest, RESTART_PENDING_ANNOTATION, restartStamp } from './restart-stamp.ts';
+import { RESTART_PENDING_ANNOTATION, restartStamp } from './restart-stamp.ts';
 import type { WorkloadClient } from './workloads.ts';
 
 export interface RestarterOptions {
@@ -49,7 +50,7 @@ interface Owed {
 interface Request {
   readonly vaultSecret: VaultSecret;
   readonly target: RolloutTarget;
-  readonly digest: Buffer;
+  readonly digest: string;
 }
 
 interface TargetState {
@@ -90,14 +91,14 @@ export class RolloutRestarter {
       for (const target of targets) this.options.metrics.skipped.inc({ kind: target.kind, reason });
       return;
     }
-    this.owe(vaultSecret, change.data, targets);
+    this.owe(vaultSecret, dataDigest(change.data), targets);
   }
 
   /**
    * After a sync: a Secret still marked with restarts owed that this process knows nothing about
    * was left by a previous leader (or a crash); owe them again, for the data it holds now.
    */
-  resume(vaultSecret: VaultSecret, secret: V1Secret | undefined): void {
+  resume(vaultSecret: VaultSecret, secret: DigestedSecret | undefined): void {
     if (this.stopped || !secret?.metadata?.annotations?.[RESTART_PENDING_ANNOTATION]) return;
     if (this.owed.has(vaultSecretKey(vaultSecret))) return;
     const targets = vaultSecret.spec.rolloutRestart?.targets ?? [];
@@ -105,14 +106,10 @@ export class RolloutRestarter {
       { vaultsecret: vaultSecretKey(vaultSecret), targets: targets.length },
       'resuming workload restarts owed since an earlier change',
     );
-    this.owe(vaultSecret, secret.data ?? {}, targets);
+    this.owe(vaultSecret, secret.dataDigest, targets);
   }
 
-  private owe(
-    vaultSecret: VaultSecret,
-    data: Readonly<Record<string, string>>,
-    targets: readonly RolloutTarget[],
-  ): void {
+  private owe(vaultSecret: VaultSecret, digest: string, targets: readonly RolloutTarget[]): void {
     const key = vaultSecretKey(vaultSecret);
     let owed = this.owed.get(key);
     if (!owed) {
@@ -123,7 +120,6 @@ export class RolloutRestarter {
     for (const target of targets)
       owed.targets.add(targetKey(vaultSecret.metadata.namespace, target));
     if (targets.length === 0) this.settle(key, owed);
-    const digest = dataDigest(data);
     for (const target of targets) this.request({ vaultSecret, target, digest });
   }
 

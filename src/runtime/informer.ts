@@ -3,7 +3,8 @@
 // namespace lists, watches from the list's resourceVersion with bookmarks, relists on 410 Gone,
 // restarts with jittered backoff (0.8 s doubling to 30 s) after errors and ended streams, restarts
 // a watch that has been silent too long, and relists periodically to heal anything missed.
-// Handlers receive keys only: reconcilers re-read the store (level-triggered).
+// Handlers receive keys only: reconcilers re-read the store (level-triggered). A transform may
+// keep less of each object than was sent (see store.ts).
 
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError } from './kube-http.ts';
@@ -13,7 +14,7 @@ import {
   type ResourceType,
   type WatchEvent,
 } from './list-watch.ts';
-import { objectKey, Store, type ReadonlyStore } from './store.ts';
+import { objectKey, Store, type ReadonlyStore, type TransformOption } from './store.ts';
 import { jittered, sleep, systemTimers, type TimerHandle, type Timers } from './timers.ts';
 
 export type RestartReason = 'gone' | 'closed' | 'stalled' | 'error' | 'relist';
@@ -28,7 +29,9 @@ export type InformerStatus =
       error?: unknown;
     };
 
-export interface InformerOptions<T> {
+export type InformerOptions<T, S = T> = InformerSettings<T> & TransformOption<T, S>;
+
+interface InformerSettings<T> {
   source: ListWatchSource<T>;
   /** Namespaces to watch, one list/watch each; empty or absent means all namespaces. */
   namespaces?: string[];
@@ -64,23 +67,24 @@ const defaults = {
 };
 
 type Settings = Required<
-  Omit<InformerOptions<unknown>, 'source' | 'namespaces' | 'labelSelector' | 'fieldSelector'>
+  Omit<InformerSettings<unknown>, 'source' | 'namespaces' | 'labelSelector' | 'fieldSelector'>
 > & {
   labelSelector: string | undefined;
   fieldSelector: string | undefined;
 };
 
-export class Informer<T extends KubernetesObject> {
-  readonly #store = new Store<T>();
+export class Informer<T extends KubernetesObject, S extends KubernetesObject = T> {
+  readonly #store: Store<T, S>;
   readonly #settings: Settings;
-  readonly #reflectors: Array<Reflector<T>>;
+  readonly #reflectors: Array<Reflector<T, S>>;
   readonly #handlers = new Set<(key: string) => void>();
   readonly #stop = new AbortController();
   #syncWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   #running: Array<Promise<void>> = [];
   #started = false;
 
-  constructor(options: InformerOptions<T>) {
+  constructor(options: InformerOptions<T, S>) {
+    this.#store = new Store<T, S>(options);
     this.#settings = {
       labelSelector: options.labelSelector,
       fieldSelector: options.fieldSelector,
@@ -103,7 +107,7 @@ export class Informer<T extends KubernetesObject> {
     const scopes = namespaces.length > 0 ? namespaces : [undefined];
     this.#reflectors = scopes.map(
       (namespace) =>
-        new Reflector<T>(namespace, options.source, this.#settings, this.#store, {
+        new Reflector<T, S>(namespace, options.source, this.#settings, this.#store, {
           changed: (keys) => this.#notify(keys),
           synced: () => this.#checkSynced(),
         }),
@@ -111,7 +115,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   /** The cache; only this informer writes to it. */
-  get store(): ReadonlyStore<T> {
+  get store(): ReadonlyStore<S> {
     return this.#store;
   }
 
@@ -191,12 +195,12 @@ export class Informer<T extends KubernetesObject> {
 }
 
 /** Builds an informer over a Kubernetes resource, e.g. `{ apiVersion: 'v1', plural: 'secrets' }`. */
-export function kubeInformer<T extends KubernetesObject>(
+export function kubeInformer<T extends KubernetesObject, S extends KubernetesObject = T>(
   kubeConfig: KubeConfig,
   resource: ResourceType,
-  options: Omit<InformerOptions<T>, 'source'> = {},
-): Informer<T> {
-  return new Informer<T>({ ...options, source: kubeListWatch<T>(kubeConfig, resource) });
+  options: Omit<InformerSettings<T>, 'source'> & TransformOption<T, S>,
+): Informer<T, S> {
+  return new Informer<T, S>({ ...options, source: kubeListWatch<T>(kubeConfig, resource) });
 }
 
 /** Why the current list or watch was cut short by the informer itself. */
@@ -215,11 +219,11 @@ interface ReflectorHooks {
 }
 
 /** The list/watch loop for one namespace (or all of them). */
-class Reflector<T extends KubernetesObject> {
+class Reflector<T extends KubernetesObject, S extends KubernetesObject> {
   readonly #namespace: string | undefined;
   readonly #settings: Settings;
   readonly #source: ListWatchSource<T>;
-  readonly #store: Store<T>;
+  readonly #store: Store<T, S>;
   readonly #hooks: ReflectorHooks;
   /** Where the next watch starts; undefined means list first. */
   #resourceVersion: string | undefined;
@@ -236,7 +240,7 @@ class Reflector<T extends KubernetesObject> {
     namespace: string | undefined,
     source: ListWatchSource<T>,
     settings: Settings,
-    store: Store<T>,
+    store: Store<T, S>,
     hooks: ReflectorHooks,
   ) {
     this.#namespace = namespace;

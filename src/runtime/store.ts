@@ -1,6 +1,7 @@
 // The informer's cache: one writer (the informer), any number of readers. Readers get the
 // ReadonlyStore view; objects are frozen so a reader that mutates a cached object fails loudly
-// instead of corrupting what every other reader sees.
+// instead of corrupting what every other reader sees. A transform may keep less of each object
+// than the API server sent (kvsync's Secrets are kept without their values).
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 
@@ -26,18 +27,36 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
     : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-export class Store<T extends KubernetesObject> implements ReadonlyStore<T> {
-  readonly #objects = new Map<string, T>();
+/**
+ * What the store keeps of each object listed or watched, made once per resourceVersion: needed
+ * unless it keeps the objects as they come.
+ */
+export type TransformOption<T, S> = [T] extends [S]
+  ? { transform?: (object: T) => S }
+  : { transform: (object: T) => S };
+
+/** Objects of type T come in; what the transform makes of them (S) is kept. */
+export class Store<
+  T extends KubernetesObject,
+  S extends KubernetesObject = T,
+> implements ReadonlyStore<S> {
+  readonly #objects = new Map<string, S>();
+  readonly #transform: (object: T) => S;
+
+  constructor(options: TransformOption<T, S>) {
+    // Without a transform T is an S (TransformOption).
+    this.#transform = options.transform ?? ((object) => object as unknown as S);
+  }
 
   get size(): number {
     return this.#objects.size;
   }
 
-  get(key: string): T | undefined {
+  get(key: string): S | undefined {
     return this.#objects.get(key);
   }
 
-  list(): T[] {
+  list(): S[] {
     return [...this.#objects.values()];
   }
 
@@ -53,12 +72,12 @@ export class Store<T extends KubernetesObject> implements ReadonlyStore<T> {
     if (stored && version !== undefined && stored.metadata?.resourceVersion === version) {
       return undefined;
     }
-    this.#objects.set(key, prepare(object));
+    this.#objects.set(key, prepare(this.#transform(object)));
     return key;
   }
 
   /** Removes the object and returns its last stored state. */
-  delete(key: string): T | undefined {
+  delete(key: string): S | undefined {
     const stored = this.#objects.get(key);
     this.#objects.delete(key);
     return stored;

@@ -2,8 +2,9 @@
 // not write. Taking over is a write to someone else's Secret, so the Secret must consent (an
 // annotation set by whoever may edit it), and only Secrets nobody controls or that an
 // ExternalSecret controls are ever taken: moving from External Secrets Operator is the use.
-import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../api/vault-secret.ts';
+import type { SecretWithoutData } from '../../kube/secret-digest.ts';
 import { CREDENTIAL_SECRET_TYPES } from './merge-consent.ts';
 
 /** On a Secret: the name of the VaultSecret (same namespace) allowed to adopt it. */
@@ -19,7 +20,10 @@ export function isExternalSecretOwner(ref: V1OwnerReference): boolean {
  * Why `vaultSecret` may not adopt `current`, or undefined when it may. Only asked for Secrets
  * that are not already this VaultSecret's.
  */
-export function adoptionRefusal(current: V1Secret, vaultSecret: VaultSecret): string | undefined {
+export function adoptionRefusal(
+  current: SecretWithoutData,
+  vaultSecret: VaultSecret,
+): string | undefined {
   const name = current.metadata?.name ?? '';
   if (vaultSecret.spec.target?.adopt !== true) return 'target.adopt is not set';
   if (CREDENTIAL_SECRET_TYPES.has(current.type ?? '')) {

@@ -1,8 +1,11 @@
 // Pure: the Secret a VaultSecret should produce, whether the one in the cluster already is it,
-// and whether it is kvsync's to write.
+// and whether it is kvsync's to write. The one in the cluster is known by the digest of its data
+// (secret-digest.ts): its values are never needed to decide.
 import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../api/vault-secret.ts';
 import { apiVersion, kind, targetSecretName } from '../../api/vault-secret.ts';
+import type { DigestedSecret, SecretWithoutData } from '../../kube/secret-digest.ts';
+import { dataDigest, digestSecret } from '../../kube/secret-digest.ts';
 import { adoptionRefusal } from './adopt.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -64,7 +67,7 @@ export function desiredSecret(
  * must be one kvsync wrote for it, or one it may adopt (see adopt.ts); under Merge any Secret not
  * claimed by another VaultSecret (that it consents to the Merge is merge-consent.ts's to decide).
  */
-export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
+export function mayWrite(current: SecretWithoutData, vaultSecret: VaultSecret): boolean {
   const source = current.metadata?.annotations?.[SOURCE_ANNOTATION];
   if (source !== undefined && source !== vaultSecret.metadata.name) return false;
   if (creationPolicy(vaultSecret) === 'Merge') return true;
@@ -76,26 +79,42 @@ export function mayWrite(current: V1Secret, vaultSecret: VaultSecret): boolean {
 }
 
 /**
- * Whether writing `desired` would change `current`. Keys others added count only under Owner and
- * Orphan; an owner reference to this VaultSecret must exist exactly under Owner.
+ * A Secret read from the API server as `needsWrite` compares it: under Merge only the keys kvsync
+ * writes count (keys others added are theirs), under Owner and Orphan all of them.
+ */
+export function comparable(
+  live: V1Secret,
+  desired: V1Secret,
+  policy: CreationPolicy,
+): DigestedSecret {
+  return policy === 'Merge'
+    ? digestSecret(live, Object.keys(desired.data ?? {}))
+    : digestSecret(live);
+}
+
+/**
+ * Whether writing `desired` would change `current` (the informer's Secret, or `comparable`). An
+ * owner reference to this VaultSecret must exist exactly under Owner.
  */
 export function needsWrite(
-  current: V1Secret,
+  current: DigestedSecret,
   desired: V1Secret,
   policy: CreationPolicy,
   vaultSecretUid: string | undefined,
 ): boolean {
   if (!includes(current.metadata?.labels, desired.metadata?.labels)) return true;
   if (!includes(current.metadata?.annotations, desired.metadata?.annotations)) return true;
-  const currentData = current.data ?? {};
-  const desiredData = desired.data ?? {};
-  if (!includes(currentData, desiredData)) return true;
+  if (dataDiffers(current, desired)) return true;
   if (policy === 'Merge') return false;
   if ((current.type ?? 'Opaque') !== desired.type) return true;
-  if (Object.keys(currentData).length !== Object.keys(desiredData).length) return true;
   const owned =
     current.metadata?.ownerReferences?.some((ref) => ref.uid === vaultSecretUid) ?? false;
   return owned !== (policy === 'Owner');
+}
+
+/** Whether the data differs: a key added, removed or changed (kvsync's keys only under Merge). */
+export function dataDiffers(current: DigestedSecret, desired: V1Secret): boolean {
+  return current.dataDigest !== dataDigest(desired.data ?? {});
 }
 
 /**
@@ -104,7 +123,7 @@ export function needsWrite(
  * in the same update, so its deletion no longer collects the Secret.
  */
 export function replacement(
-  current: V1Secret,
+  current: SecretWithoutData,
   desired: V1Secret,
   vaultSecretUid: string | undefined,
 ): V1Secret {
@@ -134,8 +153,8 @@ function includes(
   return true;
 }
 
-/** `record[key]` for data keys, labels and annotations: never a value inherited from Object. */
-export function ownValue(
+/** `record[key]` for labels and annotations: never a value inherited from Object. */
+function ownValue(
   record: Readonly<Record<string, string>> | undefined,
   key: string,
 ): string | undefined {

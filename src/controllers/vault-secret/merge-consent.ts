@@ -1,8 +1,8 @@
 // Pure: whether an existing Secret consents to a Merge. Permission to create a VaultSecret must not
 // become permission to write any Secret of the namespace, so whoever may edit the Secret says which
 // VaultSecret may merge into it; the Secrets that mint cluster credentials are never written.
-import type { V1Secret } from '@kubernetes/client-node';
 import type { VaultSecret } from '../../api/vault-secret.ts';
+import type { SecretWithoutData } from '../../kube/secret-digest.ts';
 
 /** On an existing Secret: the VaultSecret (same namespace) that may merge into it, or "*". */
 export const MERGE_FROM_ANNOTATION = 'kvsync.io/merge-from';
@@ -14,7 +14,10 @@ export const CREDENTIAL_SECRET_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** Undefined when `vaultSecret` may merge into `current`; otherwise why not and what to do. */
-export function mergeRefusal(current: V1Secret, vaultSecret: VaultSecret): string | undefined {
+export function mergeRefusal(
+  current: SecretWithoutData,
+  vaultSecret: VaultSecret,
+): string | undefined {
   const name = current.metadata?.name;
   const type = current.type ?? 'Opaque';
   if (CREDENTIAL_SECRET_TYPES.has(type)) {

@@ -22,16 +22,18 @@ import type { VaultPool } from '../../keyvault/vault-pool.ts';
 import type { VaultMirror } from '../../keyvault/vault-mirror.ts';
 import { isConflict } from '../../kube/api-errors.ts';
 import type { EventRecorder } from '../../kube/events.ts';
+import type { DigestedSecret, SecretWithoutData } from '../../kube/secret-digest.ts';
 import type { SecretWriter } from '../../kube/secret-writer.ts';
 import type { StatusWriter } from '../../kube/status-writer.ts';
 import type { ReconcileResult } from '../../runtime/controller.ts';
 import { TerminalError } from '../../runtime/controller.ts';
 import {
+  comparable,
   creationPolicy,
+  dataDiffers,
   desiredSecret,
   mayWrite,
   needsWrite,
-  ownValue,
   replacement,
 } from './desired-secret.ts';
 import { adoptionRefusal } from './adopt.ts';
@@ -49,8 +51,8 @@ import { nextStatus, progressStatus, readyCondition, statusChanged } from './sta
 
 export interface ReconcilerDeps {
   readonly vaultSecrets: { get(key: string): VaultSecret | undefined };
-  /** kvsync's own Secrets, from the informer cache. */
-  readonly secrets: { get(key: string): V1Secret | undefined };
+  /** kvsync's own Secrets, from the informer cache, without their values. */
+  readonly secrets: { get(key: string): DigestedSecret | undefined };
   readonly secretWriter: SecretWriter;
   readonly statusWriter: StatusWriter;
   readonly events: EventRecorder;
@@ -346,14 +348,16 @@ export class VaultSecretReconciler {
     const namespace = desired.metadata!.namespace!;
     const name = desired.metadata!.name!;
     const policy = creationPolicy(vaultSecret);
-    let current = this.deps.secrets.get(`${namespace}/${name}`);
 
     if (policy === 'Merge') {
-      current ??= await this.deps.secretWriter.read(namespace, name, signal);
-      if (!current)
+      // The cache's digest covers the whole Secret, keys others wrote included: compare kvsync's
+      // keys with the Secret as it is now.
+      const live = await this.deps.secretWriter.read(namespace, name, signal);
+      if (!live)
         throw new SecretConflictError(
           `creationPolicy Merge needs an existing Secret ${name}; create it first`,
         );
+      const current = comparable(live, desired, policy);
       const refusal = mergeRefusal(current, vaultSecret);
       if (refusal !== undefined) throw new SecretConflictError(refusal);
       this.checkOwnership(current, vaultSecret);
@@ -362,14 +366,16 @@ export class VaultSecretReconciler {
       return dataDiffers(current, desired) ? 'changed' : 'unchanged';
     }
 
+    let current = this.deps.secrets.get(`${namespace}/${name}`);
     if (!current) {
       try {
         await this.deps.secretWriter.create(desired, signal);
         return 'created';
       } catch (error) {
         if (!isConflict(error)) throw error;
-        current = await this.deps.secretWriter.read(namespace, name, signal);
-        if (!current) throw error;
+        const live = await this.deps.secretWriter.read(namespace, name, signal);
+        if (!live) throw error;
+        current = comparable(live, desired, policy);
       }
     }
     this.checkOwnership(current, vaultSecret);
@@ -381,7 +387,7 @@ export class VaultSecretReconciler {
     return dataDiffers(current, desired) ? 'changed' : 'unchanged';
   }
 
-  private checkOwnership(current: V1Secret, vaultSecret: VaultSecret): void {
+  private checkOwnership(current: SecretWithoutData, vaultSecret: VaultSecret): void {
     if (mayWrite(current, vaultSecret)) return;
     const adoption = vaultSecret.spec.target?.adopt ? adoptionRefusal(current, vaultSecret) : '';
     throw new SecretConflictError(
@@ -521,15 +527,6 @@ function describe(read: ObjectRead, error: unknown): VaultError {
     objectName: read.name,
     cause: error,
   });
-}
-
-function dataDiffers(current: V1Secret, desired: V1Secret): boolean {
-  const before = current.data ?? {};
-  return (
-    Object.entries(desired.data ?? {}).some(([key, value]) => ownValue(before, key) !== value) ||
-    (desired.type !== undefined &&
-      Object.keys(before).length !== Object.keys(desired.data ?? {}).length)
-  );
 }
 
 /**

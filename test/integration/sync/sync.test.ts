@@ -5,10 +5,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FakeVault } from '../../support/azure/index.ts';
 import { waitFor } from '../../support/kube.ts';
 import type { SyncEnvironment } from '../../support/kvsync.ts';
+import { forceSyncAnnotation } from '../../../src/api/vault-secret.ts';
 import {
+  annotateVaultSecret,
   applyVaultSecret,
   decoded,
   deleteVaultSecret,
+  getVaultSecret,
+  metricValue,
   patchSecretData,
   readSecret,
   startSyncEnvironment,
@@ -22,6 +26,7 @@ const seeded = {
   settings: 'sync-test-setting-c0ffee',
   handEdited: 'sync-test-hand-edit-5521',
 };
+const encoded = (value: string) => Buffer.from(value).toString('base64');
 
 describe('sync of Key Vault secrets into a Secret', () => {
   let env: SyncEnvironment;
@@ -118,6 +123,21 @@ describe('sync of Key Vault secrets into a Secret', () => {
     expect(calls()).toBe(before);
   });
 
+  it('restores one value edited or blanked by hand, with no key added or removed', async () => {
+    const before = calls();
+    const restored = async () =>
+      decoded(await readSecret(env.kc, env.namespace, 'payments')).user === seeded.user;
+    await patchSecretData(env.kc, env.namespace, 'payments', { user: encoded(seeded.handEdited) });
+    await waitFor(restored, { description: 'the edited value to be restored' });
+    await patchSecretData(env.kc, env.namespace, 'payments', { user: '' });
+    await waitFor(restored, { description: 'the blanked value to be restored' });
+    expect(decoded(await readSecret(env.kc, env.namespace, 'payments'))).toEqual({
+      password: seeded.password,
+      user: seeded.user,
+    });
+    expect(calls()).toBe(before);
+  });
+
   it('recreates a deleted Secret from the cache without calling Key Vault', async () => {
     const before = calls();
     await env.kc
@@ -172,6 +192,38 @@ describe('sync of Key Vault secrets into a Secret', () => {
     const secret = await readSecret(env.kc, env.namespace, 'shared');
     expect(decoded(secret)).toEqual({ existing: 'stays', password: seeded.password });
     expect(secret?.metadata?.ownerReferences).toBeUndefined();
+  });
+
+  it('under Merge restores its key edited by hand, keeps the others, and else writes nothing', async () => {
+    await patchSecretData(env.kc, env.namespace, 'shared', {
+      password: encoded(seeded.handEdited),
+      existing: encoded('changed-by-its-owner'),
+    });
+    await waitFor(
+      async () =>
+        decoded(await readSecret(env.kc, env.namespace, 'shared')).password === seeded.password,
+      { description: 'the merged key to be restored' },
+    );
+    const secret = await readSecret(env.kc, env.namespace, 'shared');
+    expect(decoded(secret)).toEqual({
+      existing: 'changed-by-its-owner',
+      password: seeded.password,
+    });
+
+    const applies = () =>
+      metricValue(env.metrics, 'kvsync_kube_writes_total', { resource: 'secrets', verb: 'apply' });
+    const writes = await applies();
+    await annotateVaultSecret(env.kc, env.namespace, 'merger', { [forceSyncAnnotation]: 'again' });
+    await waitFor(
+      async () =>
+        (await getVaultSecret(env.kc, env.namespace, 'merger')).status?.lastHandledForceSync ===
+        'again',
+      { description: 'another sync of the merged Secret' },
+    );
+    expect(await applies()).toBe(writes);
+    expect((await readSecret(env.kc, env.namespace, 'shared'))?.metadata?.resourceVersion).toBe(
+      secret?.metadata?.resourceVersion,
+    );
   });
 
   it('garbage-collects the Secret with its VaultSecret under Owner, keeps it under Orphan', async () => {

@@ -9,6 +9,7 @@ import {
   needsWrite,
   replacement,
 } from '../../../src/controllers/vault-secret/desired-secret.ts';
+import { digestSecret } from '../../../src/kube/secret-digest.ts';
 import { vaultSecret } from './fixtures.ts';
 
 const externalSecret: V1OwnerReference = {
@@ -90,7 +91,7 @@ describe('taking over', () => {
 
   it("writes data, kvsync's markers and itself as the only controller in one object", () => {
     const desired = desiredSecret(adopting, data);
-    expect(needsWrite(esoSecret(), desired, 'Owner', 'uid-1')).toBe(true);
+    expect(needsWrite(digestSecret(esoSecret()), desired, 'Owner', 'uid-1')).toBe(true);
     const next = replacement(esoSecret(), desired, 'uid-1');
     expect(next.metadata?.resourceVersion).toBe('12');
     expect(next.data).toEqual({ password: Buffer.from('new').toString('base64') });

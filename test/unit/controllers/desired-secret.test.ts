@@ -1,11 +1,13 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
+  comparable,
   desiredSecret,
   mayWrite,
   needsWrite,
   replacement,
 } from '../../../src/controllers/vault-secret/desired-secret.ts';
+import { digestSecret } from '../../../src/kube/secret-digest.ts';
 import { vaultSecret } from './fixtures.ts';
 
 const data = new Map([['password', Buffer.from('pw')]]);
@@ -110,35 +112,36 @@ describe('needsWrite', () => {
       false,
     ],
   ])('%s', (_, current, expected) => {
-    expect(needsWrite(current, desired, 'Owner', 'uid-1')).toBe(expected);
+    expect(needsWrite(digestSecret(current), desired, 'Owner', 'uid-1')).toBe(expected);
   });
 
-  it('ignores keys others added under Merge', () => {
+  it('ignores keys others added under Merge, not an edit of its own', () => {
     const merge = desiredSecret(vaultSecret({ target: { creationPolicy: 'Merge' } }), data);
-    expect(
-      needsWrite(
-        existing({}, { data: { password: Buffer.from('pw').toString('base64'), theirs: 'eA==' } }),
-        merge,
-        'Merge',
-        'uid-1',
-      ),
-    ).toBe(false);
+    const theirs = { theirs: 'eA==' };
+    const password = Buffer.from('pw').toString('base64');
+    const live = (own: Record<string, string>) =>
+      comparable(existing({}, { data: { ...own, ...theirs } }), merge, 'Merge');
+    expect(needsWrite(live({ password }), merge, 'Merge', 'uid-1')).toBe(false);
+    expect(needsWrite(live({ password: 'eA==' }), merge, 'Merge', 'uid-1')).toBe(true);
+    expect(needsWrite(live({}), merge, 'Merge', 'uid-1')).toBe(true);
   });
 
   it('drops its owner reference when the policy becomes Orphan', () => {
     const orphan = desiredSecret(vaultSecret({ target: { creationPolicy: 'Orphan' } }), data);
-    expect(needsWrite(existing(), orphan, 'Orphan', 'uid-1')).toBe(true);
+    expect(needsWrite(digestSecret(existing()), orphan, 'Orphan', 'uid-1')).toBe(true);
     expect(replacement(existing(), orphan, 'uid-1').metadata?.ownerReferences ?? []).toEqual([]);
   });
 });
 
 describe('replacement', () => {
-  it('keeps metadata others added and the resourceVersion', () => {
+  it('writes the desired data and keeps metadata others added and the cached resourceVersion', () => {
     const current = existing({
       labels: { 'app.kubernetes.io/managed-by': 'kvsync', team: 'x' },
       annotations: { 'kvsync.io/vaultsecret': 'app', note: 'n' },
     });
-    const next = replacement(current, desiredSecret(vaultSecret(), data), 'uid-1');
+    const desired = desiredSecret(vaultSecret(), data);
+    const next = replacement(digestSecret(current), desired, 'uid-1');
+    expect(next.data).toEqual(desired.data);
     expect(next.metadata).toMatchObject({
       resourceVersion: '7',
       labels: { team: 'x' },

@@ -13,6 +13,7 @@ import {
 } from '../../../src/controllers/vault-secret/secret-data.ts';
 import { checkSecretType } from '../../../src/controllers/vault-secret/typed-target.ts';
 import type { ObjectProperties, SecretValue } from '../../../src/keyvault/types.ts';
+import { digestSecret } from '../../../src/kube/secret-digest.ts';
 import { matchesFind } from '../../../src/keyvault/vault-mirror.ts';
 import { secretValue, vaultSecret } from './fixtures.ts';
 
@@ -51,7 +52,7 @@ function sync(
     const desired = desiredSecret(vs, data);
     const stored = JSON.parse(JSON.stringify(desired)) as V1Secret;
     // What kvsync wrote must read back as unchanged, or it would write on every reconcile.
-    expect(needsWrite(stored, desired, 'Owner', vs.metadata.uid)).toBe(false);
+    expect(needsWrite(digestSecret(stored), desired, 'Owner', vs.metadata.uid)).toBe(false);
     const text = Object.fromEntries(
       Object.entries(stored.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
     );

@@ -40,7 +40,7 @@ async function setup() {
     onRefusedClientSecrets: (listener) => (report = listener),
     clientSecretChanged: (namespace, name) => changed.push({ namespace, name }),
   };
-  const vaultSecrets = new Store<VaultSecret>();
+  const vaultSecrets = new Store<VaultSecret>({});
   vaultSecrets.upsert(vaultSecret('payments', 'uses', 'creds'));
   vaultSecrets.upsert(vaultSecret('payments', 'other', 'other-creds'));
   vaultSecrets.upsert(vaultSecret('orders', 'elsewhere', 'creds'));

@@ -1,15 +1,11 @@
-import type { V1Secret } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RolloutTarget, VaultSecret } from '../../../src/api/vault-secret.ts';
 import { rolloutMetrics } from '../../../src/rollout/metrics.ts';
 import { RolloutRestarter, type PendingMarker } from '../../../src/rollout/restarter.ts';
-import {
-  dataDigest,
-  RESTART_PENDING_ANNOTATION,
-  restartStamp,
-} from '../../../src/rollout/restart-stamp.ts';
+import { dataDigest, digestSecret, type DigestedSecret } from '../../../src/kube/secret-digest.ts';
+import { RESTART_PENDING_ANNOTATION, restartStamp } from '../../../src/rollout/restart-stamp.ts';
 import type { Workload, WorkloadClient } from '../../../src/rollout/workloads.ts';
 
 class FakeWorkloads implements WorkloadClient {
@@ -203,15 +199,15 @@ class FakeMarker implements PendingMarker {
 }
 
 /** The Secret as the informer shows it: the rotated data, marked while restarts are owed. */
-function syncedSecret(value: string, marked: boolean): V1Secret {
-  return {
+function syncedSecret(value: string, marked: boolean): DigestedSecret {
+  return digestSecret({
     metadata: {
       name: 'app',
       namespace: 'ns',
       ...(marked ? { annotations: { [RESTART_PENDING_ANNOTATION]: 'true' } } : {}),
     },
     data: rotation(value).data,
-  };
+  });
 }
 
 describe('RolloutRestarter across a leader change', () => {

@@ -70,7 +70,12 @@ export class FakeWatchServer {
   }
 
   /** Changes an object without telling open watches (as if the event were lost). */
-  put(namespace: string, name: string, labels: Record<string, string> = {}): V1Secret {
+  put(
+    namespace: string,
+    name: string,
+    labels: Record<string, string> = {},
+    data: Record<string, string> = { key: Buffer.from(name).toString('base64') },
+  ): V1Secret {
     const secret: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -81,7 +86,7 @@ export class FakeWatchServer {
         resourceVersion: String(++this.#version),
         managedFields: [{ manager: 'kubectl', operation: 'Apply' }],
       },
-      data: { key: Buffer.from(name).toString('base64') },
+      data,
     };
     this.#objects.set(`${namespace}/${name}`, secret);
     return secret;

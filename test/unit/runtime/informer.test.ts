@@ -190,7 +190,7 @@ describe('Informer against a loopback watch server', () => {
   it('waitForSync rejects when stopped before it synced', async () => {
     server.listAnswers.push(...Array<number>(1000).fill(500));
     const kubeConfig = await server.start();
-    const cache = kubeInformer<V1Secret>(kubeConfig, { apiVersion: 'v1', plural: 'secrets' });
+    const cache = kubeInformer<V1Secret>(kubeConfig, { apiVersion: 'v1', plural: 'secrets' }, {});
     cache.start();
     const waiting = cache.waitForSync();
     await cache.stop();
