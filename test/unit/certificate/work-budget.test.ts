@@ -2,11 +2,8 @@
 // high iteration counts or text built to make a regular expression backtrack are refused with a
 // CertificateError that says what to do, and files as real tools write them still convert.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  CertificateError,
-  certificateToTls,
-  type BackingSecret,
-} from '../../../src/keyvault/certificate/index.ts';
+import { CertificateError, type BackingSecret } from '../../../src/keyvault/certificate/index.ts';
+import { certificateToTls } from '../../../src/keyvault/certificate/certificate-to-tls.ts';
 import { makeChain, toPfxBase64, type TestChain } from '../../support/certs.ts';
 
 let chain: TestChain;
@@ -31,6 +28,7 @@ describe('the work budget of one certificate', () => {
     const error = failure({ value, contentType: 'application/x-pkcs12' });
     expect(error.code).toBe('TooMuchWork');
     expect(error.message).toMatch(/more key-derivation work than kvsync spends on one certificate/);
+    expect(error.message).toContain('over 4,000,000 PBKDF2 iterations in all');
     expect(error.message).toContain('import the certificate again');
   });
 
