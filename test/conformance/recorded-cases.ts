@@ -3,7 +3,7 @@
 // error classification; the double half (double-vs-recording.ts) sends every recorded request to
 // the fake Key Vault and compares its answers with the recorded ones.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { certificateToTls } from '../../src/keyvault/certificate/index.ts';
+import { certificateToTls } from '../../src/keyvault/certificate/certificate-to-tls.ts';
 import type { VaultReader } from '../../src/keyvault/types.ts';
 import type { FakeVault } from '../support/azure/fake-vault.ts';
 import { failureKind, listAll, type Observation } from './cases.ts';

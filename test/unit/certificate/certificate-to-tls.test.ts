@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { certificateToTls } from '../../../src/keyvault/certificate/index.ts';
+import { certificateToTls } from '../../../src/keyvault/certificate/certificate-to-tls.ts';
 import {
   canMakePfx,
   keyPemAs,

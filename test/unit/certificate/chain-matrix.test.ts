@@ -1,7 +1,7 @@
 // Every key type x chain length x input order x encoding becomes a tls.crt in issuing order that
 // a real TLS client, trusting only the root, accepts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { certificateToTls } from '../../../src/keyvault/certificate/index.ts';
+import { certificateToTls } from '../../../src/keyvault/certificate/certificate-to-tls.ts';
 import {
   KEY_TYPES,
   makeChain,

@@ -5,11 +5,11 @@ import { PFX } from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CertificateError,
-  certificateToTls,
   type BackingSecret,
   type CertificateErrorCode,
   type TlsOptions,
 } from '../../../src/keyvault/certificate/index.ts';
+import { certificateToTls } from '../../../src/keyvault/certificate/certificate-to-tls.ts';
 import {
   canMakePfx,
   keyPemAs,
