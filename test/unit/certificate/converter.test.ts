@@ -70,6 +70,24 @@ function nextWorker(): Promise<Worker> {
   return new Promise((resolve) => process.once('worker', resolve));
 }
 
+describe('CertificateConverter when its worker runs out of memory', () => {
+  it("reports the certificate's CertificateError and starts a new worker for the next one", async () => {
+    // Too little heap to read any certificate: every conversion runs its worker out of memory.
+    const starved = new CertificateConverter({ workerHeapMb: 6 });
+    try {
+      for (const version of ['oom1', 'oom2']) {
+        const started = nextWorker();
+        await expect(
+          starved.convert(key(version), { value: toPemBundle(chain) }, {}),
+        ).rejects.toMatchObject({ code: 'TooMuchWork', message: /needs more memory/ });
+        await started;
+      }
+    } finally {
+      await starved.close();
+    }
+  });
+});
+
 describe('CertificateConverter when idle', () => {
   it('ends its worker after the idle period and starts one again for the next conversion', async () => {
     const idle = new CertificateConverter({ workerIdleMs: 1 });
