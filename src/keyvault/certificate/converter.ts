@@ -3,7 +3,9 @@
 // probes, Lease renewals and every other VaultSecret. So conversions run on one worker thread,
 // one at a time, and each outcome (the material or the CertificateError) is cached by vault,
 // identity, name, version and output options: a version is converted once, not per reconcile,
-// and a version that failed is not tried again.
+// and a version that failed is not tried again. The worker is a second V8 isolate and Node
+// environment (about 15-30 MiB of RSS): it starts with the first conversion and ends after a while
+// without one, since conversions come only with new versions.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -27,6 +29,8 @@ export interface CertificateConverterOptions {
   readonly cacheBytes?: number;
   /** Heap one conversion may use; a file that needs more is refused. Default 64 MiB. */
   readonly workerHeapMb?: number;
+  /** How long the worker stays without a conversion before it ends. Default 30 s. */
+  readonly workerIdleMs?: number;
 }
 
 type Outcome = { readonly material: TlsMaterial } | { readonly error: CertificateError };
@@ -46,15 +50,18 @@ const WORKER_URL = new URL(
 export class CertificateConverter {
   readonly #limits: WorkLimits;
   readonly #heapMb: number;
+  readonly #idleMs: number;
   readonly #cache: LruCache<string, Outcome>;
   readonly #inflight = new Map<string, Promise<Outcome>>();
   readonly #queue: Job[] = [];
   #running: Job | undefined;
   #worker: Worker | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: CertificateConverterOptions = {}) {
     this.#limits = options.limits ?? DEFAULT_WORK_LIMITS;
     this.#heapMb = options.workerHeapMb ?? 64;
+    this.#idleMs = options.workerIdleMs ?? 30_000;
     this.#cache = new LruCache(options.cacheBytes ?? 16 * 1024 * 1024, outcomeBytes);
   }
 
@@ -94,6 +101,7 @@ export class CertificateConverter {
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
+    clearTimeout(this.#idleTimer);
     const stopped = new Error('the certificate converter was closed');
     for (const job of [this.#running, ...this.#queue.splice(0)]) job?.settle(stopped);
     this.#running = undefined;
@@ -112,9 +120,10 @@ export class CertificateConverter {
 
   #next(): void {
     if (this.#running) return;
+    clearTimeout(this.#idleTimer);
     const job = this.#queue.shift();
     if (!job) {
-      this.#worker?.unref();
+      this.#idle();
       return;
     }
     this.#running = job;
@@ -123,12 +132,26 @@ export class CertificateConverter {
     worker.postMessage(job.request);
   }
 
+  /** Nothing to convert: the worker may end after the idle period. */
+  #idle(): void {
+    const worker = this.#worker;
+    if (!worker) return;
+    worker.unref();
+    this.#idleTimer = setTimeout(() => {
+      // Detached before it ends: a conversion that comes meanwhile starts a new worker, and this
+      // one's exit is not taken for a crash.
+      this.#worker = undefined;
+      void worker.terminate();
+    }, this.#idleMs).unref();
+  }
+
   #start(): Worker {
     const worker = new Worker(WORKER_URL, {
       resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
     });
     worker.on('message', (reply: ConversionReply) => this.#finish(fromReply(reply)));
     worker.on('error', (error: Error) => {
+      if (this.#worker !== worker) return;
       this.#worker = undefined;
       this.#finish(crashOutcome(error));
     });

@@ -52,10 +52,18 @@ export class WorkBudget {
       throw new CertificateError(
         'TooMuchWork',
         `the certificate's secret needs more key-derivation work than kvsync spends on one ` +
-          `certificate (over ${this.#limits.maxKdfWork.toLocaleString('en-US')} PBKDF2 ` +
+          `certificate (over ${grouped(this.#limits.maxKdfWork)} PBKDF2 ` +
           `iterations in all; a PFX from Key Vault, OpenSSL or Windows needs about 10,000). ${REIMPORT}`,
       );
     }
     this.#kdfWork += work;
   }
+}
+
+/**
+ * 4000000 as "4,000,000". Not toLocaleString: the first number a process formats through ICU
+ * loads its locale data, about 7 MiB of RSS, for one error message.
+ */
+function grouped(value: number): string {
+  return String(value).replace(/\B(?=(\d{3})+$)/g, ',');
 }

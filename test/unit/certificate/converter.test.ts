@@ -1,7 +1,10 @@
 // Conversion runs on a worker thread and once per version: the outcome, material or failure, is
-// kept for (vault and identity, name, version, output options).
+// kept for (vault and identity, name, version, output options). The worker ends when idle and
+// starts again for the next conversion.
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertificateConverter } from '../../../src/keyvault/certificate/index.ts';
+import { CertificateConverter, type TlsMaterial } from '../../../src/keyvault/certificate/index.ts';
 import { makeChain, toPemBundle, toPfxBase64, type TestChain } from '../../support/certs.ts';
 
 let chain: TestChain;
@@ -59,5 +62,66 @@ describe('CertificateConverter', () => {
     );
     expect(pem.pfx).toBeUndefined();
     expect(asPfx.pfx).toBeInstanceOf(Buffer);
+  });
+});
+
+/** The next worker thread this process starts. */
+function nextWorker(): Promise<Worker> {
+  return new Promise((resolve) => process.once('worker', resolve));
+}
+
+describe('CertificateConverter when its worker runs out of memory', () => {
+  it("reports the certificate's CertificateError and starts a new worker for the next one", async () => {
+    // Too little heap to read any certificate: every conversion runs its worker out of memory.
+    const starved = new CertificateConverter({ workerHeapMb: 6 });
+    try {
+      for (const version of ['oom1', 'oom2']) {
+        const started = nextWorker();
+        await expect(
+          starved.convert(key(version), { value: toPemBundle(chain) }, {}),
+        ).rejects.toMatchObject({ code: 'TooMuchWork', message: /needs more memory/ });
+        await started;
+      }
+    } finally {
+      await starved.close();
+    }
+  });
+});
+
+describe('CertificateConverter when idle', () => {
+  it('ends its worker after the idle period and starts one again for the next conversion', async () => {
+    const idle = new CertificateConverter({ workerIdleMs: 1 });
+    try {
+      const first = nextWorker();
+      await idle.convert(key('idle1'), { value: toPemBundle(chain) }, {});
+      await once(await first, 'exit');
+      const second = nextWorker();
+      const tls = await idle.convert(key('idle2'), { value: toPemBundle(other) }, {});
+      expect(tls.certificateChainPem).toBe(other.leaf.pem);
+      expect(await second).not.toBe(await first);
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('serves a conversion that arrives while its idle worker is ending', async () => {
+    const idle = new CertificateConverter({ workerIdleMs: 1 });
+    try {
+      const started = nextWorker();
+      await idle.convert(key('ending1'), { value: toPemBundle(chain) }, {});
+      const worker = await started;
+      // The moment the converter ends the worker, a conversion comes in.
+      const arriving = new Promise<TlsMaterial>((resolve, reject) => {
+        const terminate = worker.terminate.bind(worker);
+        worker.terminate = () => {
+          const ending = terminate();
+          idle.convert(key('ending2'), { value: toPemBundle(other) }, {}).then(resolve, reject);
+          return ending;
+        };
+      });
+      expect((await arriving).certificateChainPem).toBe(other.leaf.pem);
+    } finally {
+      await idle.close();
+    }
   });
 });

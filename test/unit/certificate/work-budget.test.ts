@@ -28,6 +28,7 @@ describe('the work budget of one certificate', () => {
     const error = failure({ value, contentType: 'application/x-pkcs12' });
     expect(error.code).toBe('TooMuchWork');
     expect(error.message).toMatch(/more key-derivation work than kvsync spends on one certificate/);
+    expect(error.message).toContain('over 4,000,000 PBKDF2 iterations in all');
     expect(error.message).toContain('import the certificate again');
   });
 
