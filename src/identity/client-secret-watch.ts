@@ -3,11 +3,13 @@
 // watched (a field selector on its name, in its namespace) until the identity works again or the
 // Secret changes: fixing it ends the pause and reconciles the VaultSecrets that use it at once.
 // One watch per refused Secret, not per namespace: a namespace watch would cache every Secret of
-// the namespace, values included; this caches only the Secret the resolver reads anyway.
+// the namespace; this caches only that Secret, and not its value (a digest of its data tells a
+// change, see secret-digest.ts).
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { claimedClusterOwner } from '../api/cluster-vault-secret.ts';
 import type { VaultSecret } from '../api/vault-secret.ts';
+import { digestSecret, type DigestedSecret } from '../kube/secret-digest.ts';
 import { informerStatusLogger } from '../observability/informer-log.ts';
 import { kubeInformer, type Informer } from '../runtime/informer.ts';
 import { objectKey, type ReadonlyStore } from '../runtime/store.ts';
@@ -25,7 +27,7 @@ export function watchRefusedClientSecrets(options: ClientSecretWatchOptions): {
   stop(): Promise<void>;
 } {
   const { identities, vaultSecrets, enqueue, log } = options;
-  const watches = new Map<string, Informer<V1Secret>>();
+  const watches = new Map<string, Informer<V1Secret, DigestedSecret>>();
   let stopped = false;
 
   // A ClusterVaultSecret's VaultSecrets name a Secret in kvsync's namespace: a claimed owner is
@@ -39,14 +41,15 @@ export function watchRefusedClientSecrets(options: ClientSecretWatchOptions): {
           (vs.metadata.namespace === namespace || claimedClusterOwner(vs) !== undefined),
       );
 
-  const watch = (secret: ObjectRef): Informer<V1Secret> => {
-    const watching = kubeInformer<V1Secret>(
+  const watch = (secret: ObjectRef): Informer<V1Secret, DigestedSecret> => {
+    const watching = kubeInformer<V1Secret, DigestedSecret>(
       options.kubeConfig,
       { apiVersion: 'v1', plural: 'secrets' },
       {
         namespaces: [secret.namespace],
         fieldSelector: `metadata.name=${secret.name}`,
         onStatus: informerStatusLogger(log, 'secrets (clientSecretRef)'),
+        transform: (object) => digestSecret(object),
       },
     );
     watching.onChange(() => {
