@@ -45,7 +45,8 @@ export interface KubeResponse {
 const IDLE_TIMEOUT_MS = 300_000;
 /**
  * An unused kept-alive connection is closed after this long, well before the API server closes
- * it (90 s): a request never starts on a connection the server is closing.
+ * it (IdleTimeout 90 s in k8s.io/apiserver's secure_serving.go): a request never starts on a
+ * connection the server is closing.
  */
 const FREE_SOCKET_TIMEOUT_MS = 30_000;
 
