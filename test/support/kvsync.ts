@@ -200,11 +200,17 @@ export async function waitForReady(
       const vs = await getVaultSecret(kc, namespace, name);
       const ready = readyOf(vs);
       const current = vs.status?.observedGeneration === vs.metadata.generation;
-      return (
+      if (
         current &&
         ready.status === expected.status &&
-        (expected.reason === undefined || ready.reason === expected.reason) &&
-        vs
+        (expected.reason === undefined || ready.reason === expected.reason)
+      ) {
+        return vs;
+      }
+      // Not yet: what it is instead, for the timeout's message (a status never holds a value).
+      throw new Error(
+        `generation ${vs.metadata.generation} observed ${vs.status?.observedGeneration}, ` +
+          `Ready=${ready.status} ${ready.reason ?? ''}: ${ready.message ?? ''}`,
       );
     },
     {
