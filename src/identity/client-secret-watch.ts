@@ -9,9 +9,9 @@ import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { claimedClusterOwner } from '../api/cluster-vault-secret.ts';
 import type { VaultSecret } from '../api/vault-secret.ts';
-import { digestSecret, type DigestedSecret } from '../kube/secret-digest.ts';
+import { secretsWithoutValues, type DigestedSecret } from '../kube/secret-digest.ts';
 import { informerStatusLogger } from '../observability/informer-log.ts';
-import { kubeInformer, type Informer } from '../runtime/informer.ts';
+import type { Informer } from '../runtime/informer.ts';
 import { objectKey, type ReadonlyStore } from '../runtime/store.ts';
 import type { IdentityResolver, ObjectRef } from './types.ts';
 
@@ -42,16 +42,11 @@ export function watchRefusedClientSecrets(options: ClientSecretWatchOptions): {
       );
 
   const watch = (secret: ObjectRef): Informer<V1Secret, DigestedSecret> => {
-    const watching = kubeInformer<V1Secret, DigestedSecret>(
-      options.kubeConfig,
-      { apiVersion: 'v1', plural: 'secrets' },
-      {
-        namespaces: [secret.namespace],
-        fieldSelector: `metadata.name=${secret.name}`,
-        onStatus: informerStatusLogger(log, 'secrets (clientSecretRef)'),
-        transform: (object) => digestSecret(object),
-      },
-    );
+    const watching = secretsWithoutValues(options.kubeConfig, {
+      namespaces: [secret.namespace],
+      fieldSelector: `metadata.name=${secret.name}`,
+      onStatus: informerStatusLogger(log, 'secrets (clientSecretRef)'),
+    });
     watching.onChange(() => {
       // The first list reports the Secret as it was refused; it did not change.
       if (!watching.hasSynced()) return;

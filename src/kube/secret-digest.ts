@@ -4,7 +4,8 @@
 // and keep secret material in the process for nothing. The digest stays in memory; it is never
 // written anywhere (the rollout stamps written to workloads are an HMAC of it, restart-stamp.ts).
 import { createHash } from 'node:crypto';
-import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { kubeInformer, type Informer, type InformerOptions } from '../runtime/informer.ts';
 
 /** A Secret without its values: what may be read from it without holding them. */
 export type SecretWithoutData = Omit<V1Secret, 'data' | 'stringData'>;
@@ -40,4 +41,16 @@ export function digestSecret(secret: V1Secret, keys?: Iterable<string>): Digeste
           [...keys].filter((key) => Object.hasOwn(data, key)).map((key) => [key, data[key]!]),
         );
   return { ...rest, dataDigest: dataDigest(digested) };
+}
+
+/** Secrets watched and cached without their values: each kept as `digestSecret` makes it. */
+export function secretsWithoutValues(
+  kubeConfig: KubeConfig,
+  options: Omit<InformerOptions<V1Secret>, 'source' | 'transform'>,
+): Informer<V1Secret, DigestedSecret> {
+  return kubeInformer<V1Secret, DigestedSecret>(
+    kubeConfig,
+    { apiVersion: 'v1', plural: 'secrets' },
+    { ...options, transform: (secret) => digestSecret(secret) },
+  );
 }
